@@ -160,7 +160,9 @@ class Agent:
         self._out.write(line + "\n")
         self._out.flush()
 
-    def command(self, name: str, properties: Mapping[str, str] | None = None, message: str = "") -> None:
+    def command(
+        self, name: str, properties: Mapping[str, str] | None = None, message: str = ""
+    ) -> None:
         """Emit one logging command, its message and properties escaped and masked."""
         props = {k: self.mask(v) for k, v in (properties or {}).items()}
         self._write(commands.format_command(name, props, self.mask(message)))
@@ -181,7 +183,9 @@ class Agent:
     def error(self, message: str) -> None:
         self.command("task.logissue", {"type": "error"}, message)
 
-    def set_variable(self, name: str, value: str, *, secret: bool = False, output: bool = False) -> None:
+    def set_variable(
+        self, name: str, value: str, *, secret: bool = False, output: bool = False
+    ) -> None:
         """``task.setvariable`` with the exact properties of the Node task library."""
         props = {"variable": name, "isOutput": str(output).lower(), "issecret": str(secret).lower()}
         self.command("task.setvariable", props, value)
@@ -238,7 +242,11 @@ def format_message(template: str, *args: object) -> str:
                 continue
             if spec in "sdij" and rest:
                 value = rest.pop(0)
-                out.append(str(int(value)) if spec in "di" and isinstance(value, (int, float)) else str(value))
+                out.append(
+                    str(int(value))
+                    if spec in "di" and isinstance(value, (int, float))
+                    else str(value)
+                )
                 i += 2
                 continue
         out.append(char)

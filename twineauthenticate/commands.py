@@ -38,7 +38,9 @@ def unescape(text: str) -> str:
     return text
 
 
-def format_command(command: str, properties: Mapping[str, str] | None = None, message: str = "") -> str:
+def format_command(
+    command: str, properties: Mapping[str, str] | None = None, message: str = ""
+) -> str:
     """Return the logging command line (without line break).
 
     Properties with an empty value are left out, as the Node task library does.

@@ -1,0 +1,153 @@
+"""Feeds of the organization: from ``feed`` / ``project/feed`` to an upload URL.
+
+The REST flow (two requests on Azure DevOps Services, one on Azure DevOps Server,
+whatever the number of feeds):
+
+1. Services only: ``GET {collection}/_apis/resourceAreas/{PyPI area id}`` gives the
+   packaging host (``locationUrl``). On Server the collection URI is that host.
+2. ``OPTIONS {host}/_apis/pypi`` lists the area's locations; the upload location's
+   ``routeTemplate`` is expanded locally for every feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from ._http import HttpClient, HttpResponse
+from .agent import Agent
+from .exceptions import TaskError
+from .inputs import FeedRef
+from .repository import Repository
+
+PYPI_AREA_ID = "92F0314B-06C5-46E0-ABE7-15FD9D13276A"
+PYPI_AREA = "pypi"
+UPLOAD_LOCATION_ID = "C7A75C1B-08AC-4B11-B468-6C7EF835C85E"
+UPLOAD_API_VERSION = "5.0"
+FEED_USER = "build"
+
+
+def _join(base: str, path: str) -> str:
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _encode(value: str) -> str:
+    # What JavaScript's encodeURIComponent leaves alone.
+    return quote(value, safe="!*'()")
+
+
+def expand_route(template: str, values: Mapping[str, str]) -> str:
+    """Expand a route template the way Azure DevOps clients do.
+
+    ``{name}`` becomes the URL-encoded value (a wildcard ``{*name}`` uses the name
+    without its punctuation); a segment that ends up empty is dropped; ``{{`` and
+    ``}}`` stand for literal braces. No leading or trailing slash.
+    """
+    segments: list[str] = []
+    current = ""
+    i = 0
+    n = len(template)
+    while i < n:
+        char = template[i]
+        if char == "{":
+            if i + 1 < n and template[i + 1] == "{":
+                current += "{"
+                i += 2
+                continue
+            end = template.find("}", i + 1)
+            if end < 0:
+                end = n
+            name = template[i + 1 : end]
+            value = values.get(name)
+            if not value:
+                value = values.get("".join(c for c in name if c.isascii() and c.isalnum()))
+            if value:
+                current += _encode(value)
+            i = end + 1
+        elif char == "}":
+            current += "}"
+            i += 2 if i + 1 < n and template[i + 1] == "}" else 1
+        elif char == "/":
+            if current:
+                segments.append(current)
+            current = ""
+            i += 1
+        else:
+            current += char
+            i += 1
+    if current:
+        segments.append(current)
+    return "/".join(segments)
+
+
+def _check(response: HttpResponse, what: str, not_found: TaskError) -> Any:
+    if response.status in (401, 403):
+        raise TaskError("Error_Unauthorized", what, response.status)
+    if response.status == 404:
+        raise not_found
+    if not 200 <= response.status < 300:
+        raise TaskError("Error_HttpStatus", what, response.status, response.reason())
+    return response.json()
+
+
+def service_uri(agent: Agent, http: HttpClient, collection: str, token: str) -> str:
+    """The host that serves the PyPI area: resource-area lookup on Services only."""
+    if agent.get_variable("System.ServerType").lower() != "hosted":
+        return collection
+    url = _join(collection, f"_apis/resourceAreas/{PYPI_AREA_ID}")
+    response = http.request(
+        "GET",
+        url,
+        token=token,
+        headers={"Accept": "application/json;api-version=5.0-preview.1"},
+        what=url,
+    )
+    data = _check(response, url, TaskError("Error_AreaNotFound", PYPI_AREA_ID, collection))
+    location = data.get("locationUrl") if isinstance(data, dict) else None
+    if not isinstance(location, str) or not location.startswith(("http://", "https://")):
+        raise TaskError("Error_BadResponse", url, "no locationUrl")
+    return location
+
+
+def upload_location(http: HttpClient, host: str, token: str) -> dict[str, Any]:
+    """The PyPI upload location (route template and names) offered by ``host``."""
+    url = _join(host, f"_apis/{PYPI_AREA}")
+    not_found = TaskError("Error_LocationNotFound", UPLOAD_LOCATION_ID.lower(), url)
+    data = _check(http.request("OPTIONS", url, token=token, what=url), url, not_found)
+    items = data.get("value") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise TaskError("Error_BadResponse", url, "no list of locations")
+    for item in items:
+        if isinstance(item, dict) and str(item.get("id", "")).lower() == UPLOAD_LOCATION_ID.lower():
+            if not isinstance(item.get("routeTemplate"), str):
+                raise TaskError("Error_BadResponse", url, "location without routeTemplate")
+            return item
+    raise not_found
+
+
+def resolve_feeds(
+    agent: Agent, http: HttpClient, feeds: Sequence[FeedRef], token: str
+) -> list[Repository]:
+    """One repository per feed, named after the feed (its project left out)."""
+    collection = agent.get_variable("System.TeamFoundationCollectionUri")
+    if not collection:
+        raise TaskError("Error_NoCollectionUri", feeds[0].display)
+    agent.info(agent.loc("Info_ResolvingFeeds", len(feeds), collection))
+    host = service_uri(agent, http, collection, token)
+    location = upload_location(http, host, token)
+    template = str(location["routeTemplate"])
+    agent.debug(f"Upload route template: {template}")
+    repositories = []
+    for feed in feeds:
+        values = {
+            "area": str(location.get("area") or PYPI_AREA),
+            "resource": str(location.get("resourceName") or ""),
+            "feedId": feed.name,
+            "project": feed.project,
+        }
+        url = _join(host, expand_route(template, values)).rstrip("/")
+        repositories.append(
+            Repository(feed.name, url, FEED_USER, token, "feed", f"feed '{feed.display}'")
+        )
+    return repositories

@@ -1,0 +1,209 @@
+"""The ``.pypirc`` file: names twine can use, exact layout, private atomic write.
+
+The layout is byte for byte the one of Microsoft's task, so the same
+``twine upload -r NAME --config-file $(PYPIRC_PATH)`` works with either.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .agent import Agent
+from .exceptions import TaskError
+from .repository import Repository
+
+FILE_NAME = ".pypirc"
+FOLDER = "twineAuthenticate"
+RESERVED = {
+    "distutils": "it is the section that lists the repositories",
+    "default": "the configuration format reserves it for defaults",
+}
+
+
+def name_problem(name: str) -> str | None:
+    """Why twine could not select ``name`` with ``-r``, or ``None`` when it can."""
+    if not name:
+        return "it is empty"
+    if any(c.isspace() for c in name):
+        return "it contains white space or a line break"
+    if "[" in name or "]" in name:
+        return "it contains '[' or ']'"
+    if not name.isprintable():
+        return "it contains a control character"
+    if name.lower() in RESERVED:
+        return RESERVED[name.lower()]
+    return None
+
+
+def value_problem(value: str) -> str | None:
+    """Why ``value`` would not read back unchanged, or ``None`` when it would."""
+    if "\n" in value or "\r" in value:
+        return "contains a line break"
+    if value != value.strip():
+        return "starts or ends with white space"
+    if "\x00" in value:
+        return "contains a NUL character"
+    return None
+
+
+def check_repositories(repositories: Sequence[Repository]) -> None:
+    """Refuse names twine cannot select, duplicates, and values that would not read back."""
+    seen: dict[str, Repository] = {}
+    for repo in repositories:
+        problem = name_problem(repo.name)
+        if problem:
+            raise TaskError("Error_UnusableName", repo.name, repo.origin, problem)
+        if repo.name in seen:
+            raise TaskError("Error_DuplicateName", repo.name, seen[repo.name].origin, repo.origin)
+        seen[repo.name] = repo
+        for label, value in (
+            ("URL", repo.url),
+            ("user name", repo.username),
+            ("password", repo.password),
+        ):
+            problem = value_problem(value)
+            if problem:
+                raise TaskError("Error_UnsafeValue", label, repo.origin, problem)
+
+
+def render(repositories: Sequence[Repository]) -> str:
+    """The file's text: the exact layout of Microsoft's task (no trailing newline)."""
+    header = "[distutils]\nindex-servers=" + " ".join(r.name for r in repositories) + "\n\n"
+    blocks = (
+        f"[{r.name}]\nrepository={r.url}\nusername={r.username}\npassword={r.password}"
+        for r in repositories
+    )
+    return header + "\n\n".join(blocks)
+
+
+def read_back_problem(path: Path, repositories: Sequence[Repository]) -> str | None:
+    """Read ``path`` as twine does and compare; ``None`` when every value matches."""
+    parser = configparser.RawConfigParser()
+    try:
+        with open(path) as handle:  # the locale's encoding, as twine opens it
+            parser.read_file(handle)
+    except (configparser.Error, UnicodeError, OSError) as exc:
+        return type(exc).__name__
+    servers = parser.get("distutils", "index-servers", fallback="").split()
+    if servers != [r.name for r in repositories]:
+        return "the list of repositories differs"
+    for repo in repositories:
+        for key, value in (
+            ("repository", repo.url),
+            ("username", repo.username),
+            ("password", repo.password),
+        ):
+            if parser.get(repo.name, key, fallback=None) != value:
+                return f"the {key} of '{repo.name}' differs"
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the file goes: ``PYPIRC_PATH`` when set, else a new private folder."""
+
+    explicit: Path | None
+    base: Path | None  # Agent.TempDirectory/twineAuthenticate when no explicit path
+
+
+def plan_target(agent: Agent) -> Target:
+    """Check where the file will go, without creating anything yet."""
+    explicit = agent.get_variable("PYPIRC_PATH")
+    if explicit:
+        path = Path(explicit)
+        if path.is_symlink():
+            raise TaskError("Error_PypircIsLink", explicit)
+        if path.exists() and not path.is_file():
+            raise TaskError("Error_PypircNotFile", explicit)
+        return Target(path, None)
+    temp = agent.get_variable("Agent.TempDirectory")
+    if not temp:
+        raise TaskError("Error_NoTempDirectory")
+    return Target(None, Path(temp) / FOLDER)
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    created_dir: Path | None
+    identity: str  # "device:inode" of the file written
+
+
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _private_dir(base: Path) -> Path:
+    base.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        candidate = base / "".join(secrets.choice(_ALPHABET) for _ in range(6))
+        try:
+            candidate.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(candidate, 0o700)  # whatever the umask
+        return candidate
+    raise TaskError("Error_WriteFailed", base, "no free folder name")
+
+
+def write(target: Target, text: str, repositories: Sequence[Repository]) -> Written:
+    """Write ``text`` atomically with mode 0600 and check it reads back as meant.
+
+    The text goes to a temporary file in the destination's folder, opened with
+    ``O_EXCL | O_NOFOLLOW``, then renamed over the destination. On any failure the
+    temporary file (and a folder created for it) is removed and an existing file
+    at the destination is left as it was.
+    """
+    created: Path | None = None
+    tmp: Path | None = None
+    where = target.explicit or target.base or Path(FILE_NAME)
+    done = False
+    try:
+        if target.explicit is None:
+            assert target.base is not None
+            created = _private_dir(target.base)
+            path = created / FILE_NAME
+        else:
+            path = target.explicit
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True, mode=0o700)
+                created = path.parent
+        where = path
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)  # whatever the umask
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        problem = read_back_problem(tmp, repositories)
+        if problem:
+            raise TaskError("Error_ReadBack", problem)
+        if path.is_symlink():
+            raise TaskError("Error_PypircIsLink", path)
+        os.replace(tmp, path)  # never follows a link at the destination
+        tmp = None
+        info = path.lstat()
+        done = True
+        return Written(path, created, f"{info.st_dev}:{info.st_ino}")
+    except OSError as exc:
+        raise TaskError("Error_WriteFailed", where, exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        if not done and created is not None:
+            try:
+                created.rmdir()
+            except OSError:
+                pass

@@ -1,0 +1,26 @@
+"""One repository entry of ``.pypirc``: what twine needs to upload to one source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["feed", "connection", "federated"]
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A ``.pypirc`` section: the name twine selects with ``-r``, URL and credentials."""
+
+    name: str
+    url: str
+    username: str
+    password: str
+    kind: Kind
+    origin: str  # what the user wrote to get it, for messages (never a secret)
+
+    def __repr__(self) -> str:  # never show the password, even by accident
+        return (
+            f"Repository(name={self.name!r}, url={self.url!r}, username={self.username!r}, "
+            f"password='***', kind={self.kind!r}, origin={self.origin!r})"
+        )
