@@ -1,0 +1,139 @@
+"""Helpers shared by the tests: running the task as a process, building distributions."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from twineauthenticate.commands import Command, parse_output
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    """A minimal process environment: no agent variable unless a test adds it."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.update(extra)
+    return env
+
+
+@dataclass
+class TaskRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    commands: list[Command] = field(default_factory=list)
+
+    def named(self, name: str) -> list[Command]:
+        return [c for c in self.commands if c.command == name]
+
+    @property
+    def result(self) -> str | None:
+        done = self.named("task.complete")
+        return done[-1].properties.get("result") if done else None
+
+    @property
+    def variables(self) -> dict[str, str]:
+        return {c.properties["variable"]: c.message for c in self.named("task.setvariable")}
+
+    @property
+    def secrets(self) -> list[str]:
+        return [c.message for c in self.named("task.setsecret")]
+
+    def issues(self, kind: str) -> list[str]:
+        return [c.message for c in self.named("task.logissue") if c.properties.get("type") == kind]
+
+    @property
+    def errors(self) -> list[str]:
+        return self.issues("error")
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.issues("warning")
+
+    @property
+    def pypirc(self) -> Path:
+        return Path(self.variables["PYPIRC_PATH"])
+
+    def plain_lines(self) -> list[str]:
+        return [line for line in self.stdout.splitlines() if "##vso[" not in line]
+
+
+def run_task(env: dict[str, str], *args: str, timeout: float = 120) -> TaskRun:
+    """Run ``python -m twineauthenticate`` as the agent would: environment only."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "twineauthenticate", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=env.get("AGENT_TEMPDIRECTORY", str(ROOT)),
+    )
+    return TaskRun(proc.returncode, proc.stdout, proc.stderr, parse_output(proc.stdout))
+
+
+def connection_env(ident: str, url: str, name: str, scheme: str, **params: str) -> dict[str, str]:
+    """The variables the agent sets for a service connection."""
+    env = {
+        f"ENDPOINT_URL_{ident}": url,
+        f"ENDPOINT_AUTH_{ident}": json.dumps({"parameters": params, "scheme": scheme}),
+        f"ENDPOINT_AUTH_SCHEME_{ident}": scheme,
+        f"ENDPOINT_DATA_{ident}": json.dumps({"endpointName": name}),
+        f"ENDPOINT_DATA_{ident}_ENDPOINTNAME": name,
+    }
+    for key, value in params.items():
+        env[f"ENDPOINT_AUTH_PARAMETER_{ident}_{key.upper()}"] = value
+    return env
+
+
+def build_token_env(token: str, collection: str) -> dict[str, str]:
+    return {
+        "ENDPOINT_URL_SYSTEMVSSCONNECTION": collection,
+        "ENDPOINT_AUTH_SYSTEMVSSCONNECTION": json.dumps(
+            {"parameters": {"AccessToken": token}, "scheme": "OAuth"}
+        ),
+        "ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION": "OAuth",
+        "ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN": token,
+    }
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def make_wheel(directory: Path, name: str = "demo_pkg", version: str = "0.1.0") -> Path:
+    """A small valid pure-Python wheel whose module ``name`` has ``VALUE = version``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f'VALUE = "{version}"\n'.encode(),
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            "Summary: A package for testing uploads\n"
+        ).encode(),
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
+    record += f"{dist_info}/RECORD,,\n"
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+        archive.writestr(f"{dist_info}/RECORD", record)
+    return path
