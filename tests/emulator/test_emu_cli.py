@@ -1,0 +1,120 @@
+"""The command line: ``python -m twineauthenticate.emulator``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from emu_support import clean_env
+
+from twineauthenticate.emulator import DEFAULT_TOKEN
+
+
+@contextmanager
+def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twineauthenticate.emulator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else "no output"
+        yield proc, json.loads(line)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_cli_serves_and_stops_on_signal(tmp_path: Path, signum: int) -> None:
+    log_file = tmp_path / "requests.jsonl"
+    storage = tmp_path / "storage"
+    with running(
+        "--port", "0",
+        "--org", "fabrikam",
+        "--feed", "Alpha",
+        "--feed", "Team Space/Beta",
+        "--token", "cli-token",
+        "--fail-first", "1",
+        "--fail-status", "503",
+        "--retry-after", "1",
+        "--storage", str(storage),
+        "--log-file", str(log_file),
+    ) as (proc, info):  # fmt: skip
+        assert set(info) == {
+            "url",
+            "collection_url",
+            "packaging_url",
+            "oidc_request_uri",
+            "authority_url",
+        }
+        assert info["collection_url"] == info["url"] + "/fabrikam/"
+        assert info["packaging_url"] == info["url"] + "/_pkgs/fabrikam/"
+        feeds_url = info["collection_url"] + "_apis/packaging/feedids"
+        first = requests.get(feeds_url, auth=("u", "cli-token"), timeout=10)
+        assert first.status_code == 503
+        assert first.headers["Retry-After"] == "1"
+        feeds = requests.get(feeds_url, auth=("u", "cli-token"), timeout=10).json()["value"]
+        assert [(f["name"], f.get("projectName")) for f in feeds] == [
+            ("Alpha", None),
+            ("Beta", "Team Space"),
+        ]
+        proc.send_signal(signum)
+        assert proc.wait(10) == 0
+        assert proc.stdout is not None
+        assert proc.stdout.read() == ""  # exactly one line
+    records = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert [(r["method"], r["status"], r["auth_ok"], r["user"]) for r in records] == [
+        ("GET", 503, True, "u"),
+        ("GET", 200, True, "u"),
+    ]
+    assert records[0]["path"] == "/fabrikam/_apis/packaging/feedids"
+    assert storage.is_dir()  # a given storage directory is kept
+
+
+def test_cli_defaults_and_server_mode() -> None:
+    with running("--mode", "server", "--service-connection", "abc=client-1") as (proc, info):
+        assert info["collection_url"] == info["packaging_url"]
+        assert info["collection_url"].endswith("/tfs/DefaultCollection/")
+        feeds_url = info["collection_url"] + "_apis/packaging/feedids"
+        feeds = requests.get(feeds_url, auth=("u", DEFAULT_TOKEN), timeout=10).json()["value"]
+        assert [(f["name"], f.get("projectName")) for f in feeds] == [
+            ("MyFeed", None),
+            ("ProjFeed", "My Project"),
+        ]
+        oidc = requests.post(
+            info["oidc_request_uri"],
+            params={"api-version": "7.1", "serviceConnectionId": "abc"},
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+            timeout=10,
+        )
+        assert oidc.status_code == 200
+        proc.terminate()
+        assert proc.wait(10) == 0
+
+
+def test_cli_rejects_bad_arguments() -> None:
+    for args in (["--tls-cert", "x.pem"], ["--service-connection", "nope"], ["--feed", "a/b/c"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "twineauthenticate.emulator", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=clean_env(),
+            check=False,
+        )
+        assert result.returncode == 2, args
+        assert result.stdout == ""
