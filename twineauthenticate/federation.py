@@ -14,6 +14,7 @@ Microsoft Entra ID for a short-lived access token to the feed (of any organizati
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -37,7 +38,16 @@ def feed_name(feed_url: str) -> str:
     """The feed segment of an upload URL (the ``.pypirc`` section name)."""
     parts = urlsplit(feed_url)
     match = _FEED_PATH.match(parts.path)
-    if parts.scheme.lower() != "https" or not parts.hostname or match is None or parts.query:
+    if (
+        parts.scheme.lower() != "https"
+        or not parts.hostname
+        or "@" in parts.netloc  # credentials never belong in the URL
+        or match is None
+        or parts.query
+        or parts.fragment
+        or "?" in feed_url
+        or "#" in feed_url
+    ):
         raise TaskError("Error_WifFeedUrl", feed_url)
     return unquote(match.group("feed"))
 
@@ -92,13 +102,23 @@ def _error_text(response: HttpResponse) -> str:
     return response.reason()
 
 
-def federated_repository(
-    agent: Agent, http: HttpClient, fed: Federation, build_token: str
-) -> Repository:
-    """The repository of a federated feed, with a fresh Entra access token."""
+@dataclass(frozen=True)
+class _Checked:
+    name: str
+    client_id: str
+    oidc_uri: str
+
+
+def check(agent: Agent, fed: Federation, build_token: str) -> _Checked:
+    """Everything that needs no network: the URL's form, the connection, the variables.
+
+    Called before any request of the run, so a typo fails fast and alone.
+    """
     name = feed_name(fed.feed_url)
     auth = agent.get_endpoint_auth(fed.connection)
-    client_id = auth.parameter("ServicePrincipalId") if auth else ""
+    if auth is None:
+        raise TaskError("Error_ConnectionNotFound", fed.connection)
+    client_id = auth.parameter("ServicePrincipalId")
     if not client_id:
         raise TaskError("Error_WifNoClient", fed.connection)
     oidc_uri = agent.get_variable("System.OidcRequestUri")
@@ -106,10 +126,19 @@ def federated_repository(
         raise TaskError("Error_WifNoOidcUri", fed.connection)
     if not build_token:
         raise TaskError("Error_NoBuildToken", fed.connection)
+    return _Checked(name, client_id, oidc_uri)
+
+
+def federated_repository(
+    agent: Agent, http: HttpClient, fed: Federation, build_token: str
+) -> Repository:
+    """The repository of a federated feed, with a fresh Entra access token."""
+    checked = check(agent, fed, build_token)
     tenant = _tenant(agent, http, fed)
     agent.debug(f"Feed tenant: {tenant}")
 
     query = urlencode({"api-version": "7.1", "serviceConnectionId": fed.connection})
+    oidc_uri = checked.oidc_uri
     oidc_url = f"{oidc_uri}{'&' if '?' in oidc_uri else '?'}{query}"
     response = http.request(
         "POST",
@@ -123,7 +152,7 @@ def federated_repository(
     token_url = f"{authority(agent, fed.connection)}{tenant}/oauth2/v2.0/token"
     form = {
         "scope": AZURE_DEVOPS_SCOPE,
-        "client_id": client_id,
+        "client_id": checked.client_id,
         "client_assertion_type": ASSERTION_TYPE,
         "client_assertion": oidc_token,
         "grant_type": "client_credentials",
@@ -132,5 +161,10 @@ def federated_repository(
     access_token = _json_field(response, "access_token", "Error_WifEntra", fed.connection)
     agent.set_secret(access_token)
     return Repository(
-        name, fed.feed_url, fed.connection, access_token, "federated", f"feedUrl '{fed.feed_url}'"
+        checked.name,
+        fed.feed_url,
+        fed.connection,
+        access_token,
+        "federated",
+        f"feedUrl '{fed.feed_url}'",
     )

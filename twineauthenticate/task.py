@@ -40,9 +40,13 @@ def collect(agent: Agent) -> list[Repository]:
     inputs = read_inputs(agent)
     # Connections need no network: check them first, so a typo fails fast.
     connections = [connection_repository(agent, c) for c in inputs.connections]
+    token = agent.build_token()
+    if inputs.federation:
+        from .federation import check
+
+        check(agent, inputs.federation, token)  # feedUrl's form and the connection: no network
     repositories: list[Repository] = []
     http = _http(agent) if inputs.feeds or inputs.federation else None
-    token = agent.build_token()
     if inputs.feeds:
         from .feeds import resolve_feeds
 
