@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,14 @@ def test_twine_upload_over_https(
     trusted = twine_upload(url, "build", EMU_TOKEN, [dists.wheel], "--cert", str(ca_file))
     assert trusted.returncode == 0, trusted.stdout + trusted.stderr
     assert emu.uploaded_files("ProjFeed", project="My Project") == [dists.wheel.name]
+
+
+def test_tls_accepts_a_ready_ssl_context(
+    make_emu: Callable[..., Emulator], ca_files: tuple[Path, Path, Path]
+) -> None:
+    ca_file, cert_file, key_file = ca_files
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_file), str(key_file))
+    emu = make_emu(tls=context)
+    index = emu.feed_index_url("MyFeed")
+    assert requests.get(index, auth=AUTH, verify=str(ca_file), timeout=10).status_code == 200
