@@ -1,6 +1,6 @@
 """Draw icon.png: a gold key over a parcel, 32x32, with the standard library only.
 
-Usage: python3 tools/make_icon.py [--out icon.png] [--preview preview.png]
+Usage: python3 tools/make_icon.py [--out icon.png] [--size 32] [--preview preview.png]
 
 Shapes are signed distance functions rendered with 8x8 supersampling; each shape
 has a fill and a dark outline. ``--preview`` also writes an 8x enlargement.
@@ -109,18 +109,23 @@ LAYERS: list[tuple[Sdf, Color, Color | None]] = [
 ]
 
 
-def render() -> list[list[Pixel]]:
-    """Average the supersamples of every pixel into straight (not premultiplied) RGBA."""
+def render(size: int = SIZE) -> list[list[Pixel]]:
+    """Average the supersamples of every pixel into straight (not premultiplied) RGBA.
+
+    The shapes are drawn on a 32-unit canvas, scaled to ``size`` pixels.
+    """
     rows = []
-    step = 1.0 / SAMPLES
-    for py in range(SIZE):
+    scale = SIZE / size
+    samples = max(2, SAMPLES * SIZE // size)  # about as many samples in all at any size
+    step = 1.0 / samples
+    for py in range(size):
         row = []
-        for px in range(SIZE):
+        for px in range(size):
             r = g = b = a = 0.0
-            for sy in range(SAMPLES):
-                for sx in range(SAMPLES):
-                    x = px + (sx + 0.5) * step
-                    y = py + (sy + 0.5) * step
+            for sy in range(samples):
+                for sx in range(samples):
+                    x = (px + (sx + 0.5) * step) * scale
+                    y = (py + (sy + 0.5) * step) * scale
                     color: Color | None = None
                     for sdf, fill, edge in LAYERS:
                         d = sdf(x, y)
@@ -134,7 +139,7 @@ def render() -> list[list[Pixel]]:
                         b += color[2]
                         a += 1
             if a:
-                row.append((round(r / a), round(g / a), round(b / a), round(255 * a / SAMPLES**2)))
+                row.append((round(r / a), round(g / a), round(b / a), round(255 * a / samples**2)))
             else:
                 row.append((0, 0, 0, 0))
         rows.append(row)
@@ -176,13 +181,19 @@ def enlarge(rows: list[list[Pixel]], factor: int) -> list[list[Pixel]]:
     return out
 
 
+def icon_png(size: int = SIZE) -> bytes:
+    """The icon as PNG bytes, ``size`` pixels square."""
+    return png(render(size))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     root = Path(__file__).resolve().parent.parent
     parser.add_argument("--out", type=Path, default=root / "icon.png")
+    parser.add_argument("--size", type=int, default=SIZE, help="pixels (default 32)")
     parser.add_argument("--preview", type=Path, help="also write an 8x enlargement here")
     args = parser.parse_args(argv)
-    rows = render()
+    rows = render(args.size)
     args.out.write_bytes(png(rows))
     if args.preview:
         args.preview.write_bytes(png(enlarge(rows, 8)))
