@@ -3,23 +3,45 @@
 ``requests`` is imported on the first request only, so a run that needs no network
 (service connections only) never loads it.
 
-Bounds (documented in the README): each attempt has a connect timeout and a read
-timeout; transient failures (connection errors, timeouts, 429, 500, 502, 503, 504)
-are retried with exponential backoff, honouring ``Retry-After``, at most
-``attempts`` times per call; and all calls of one run share one total deadline.
+Bounds (documented in docs/reliability.md):
+
+- each attempt has a connect timeout (5 s) and a read timeout (10 s, per wait for
+  data), both cut to what is left of the deadline;
+- transient failures (connection errors, timeouts, 429, 500, 502, 503, 504) are
+  retried, at most ``attempts`` (4) tries per call, waiting 0.5 s, 1 s, 2 s, ...
+  (at most 4 s, with jitter) or what ``Retry-After`` asks, up to 20 s;
+- all calls of one run share one total deadline (30 s). It is a hard limit: a
+  server that trickles bytes to dodge the read timeout is abandoned too.
+
+The pipeline variables ``TwineAuthenticate.ConnectTimeout``, ``.ReadTimeout``,
+``.Deadline`` and ``.Attempts`` override the defaults.
+
+Proxy: ``Agent.ProxyUrl`` with ``Agent.ProxyUsername``/``Agent.ProxyPassword`` and
+``Agent.ProxyBypassList`` (JSON list of regular expressions matched against the
+URL); without ``Agent.ProxyUrl`` the standard ``HTTPS_PROXY``/``HTTP_PROXY``/
+``ALL_PROXY``/``NO_PROXY`` of the task's environment. The proxy credentials go in a
+``Proxy-Authorization`` header (UTF-8), never into a URL that could be printed.
+
+CA: ``Agent.CAInfo`` (else ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) is trusted in
+addition to the system's and ``certifi``'s authorities.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import math
+import random
 import re
+import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from . import __version__
 from .agent import Agent
@@ -27,6 +49,7 @@ from .exceptions import TaskError
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
+    from requests.adapters import HTTPAdapter
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
@@ -34,8 +57,17 @@ DEADLINE = 30.0
 ATTEMPTS = 4
 BACKOFF = 0.5  # first wait; doubles each time, at most BACKOFF_MAX
 BACKOFF_MAX = 4.0
+JITTER = 0.25  # each backoff wait is multiplied by a random factor in [1 - JITTER, 1 + JITTER]
+RETRY_AFTER_MAX = 20.0  # a longer Retry-After fails the call at once
+GRACE = 0.5  # the hard deadline lets a socket timeout report itself first
+MAX_BODY = 8 * 1024 * 1024
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"TwineAuthenticate/{__version__} (python)"
+
+VARIABLE_CONNECT_TIMEOUT = "TwineAuthenticate.ConnectTimeout"
+VARIABLE_READ_TIMEOUT = "TwineAuthenticate.ReadTimeout"
+VARIABLE_DEADLINE = "TwineAuthenticate.Deadline"
+VARIABLE_ATTEMPTS = "TwineAuthenticate.Attempts"
 
 
 def _number(agent: Agent, name: str, default: float) -> float:
@@ -44,7 +76,15 @@ def _number(agent: Agent, name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         return default
-    return value if value > 0 else default
+    return value if math.isfinite(value) and value > 0 else default
+
+
+def _proxy_url(raw: str) -> str:
+    """``Agent.ProxyUrl`` with a scheme (the agent accepts ``host:port``)."""
+    raw = raw.strip()
+    if raw and "://" not in raw:
+        raw = "http://" + raw
+    return raw
 
 
 @dataclass(frozen=True)
@@ -60,6 +100,7 @@ class HttpSettings:
     proxy_password: str = ""
     proxy_bypass: tuple[str, ...] = ()
     ca_file: str = ""
+    retry_after_max: float = RETRY_AFTER_MAX
 
     @classmethod
     def from_agent(cls, agent: Agent) -> HttpSettings:
@@ -74,16 +115,22 @@ class HttpSettings:
                 bypass = tuple(str(i) for i in items if i)
         password = agent.get_variable("Agent.ProxyPassword")
         agent.set_secret(password)
+        env = agent.environ
+        ca_file = (
+            agent.get_variable("Agent.CAInfo")
+            or env.get("REQUESTS_CA_BUNDLE", "")
+            or env.get("CURL_CA_BUNDLE", "")
+        )
         return cls(
-            connect_timeout=_number(agent, "TwineAuthenticate.ConnectTimeout", CONNECT_TIMEOUT),
-            read_timeout=_number(agent, "TwineAuthenticate.ReadTimeout", READ_TIMEOUT),
-            deadline=_number(agent, "TwineAuthenticate.Deadline", DEADLINE),
-            attempts=max(1, int(_number(agent, "TwineAuthenticate.Attempts", ATTEMPTS))),
-            proxy_url=agent.get_variable("Agent.ProxyUrl"),
+            connect_timeout=_number(agent, VARIABLE_CONNECT_TIMEOUT, CONNECT_TIMEOUT),
+            read_timeout=_number(agent, VARIABLE_READ_TIMEOUT, READ_TIMEOUT),
+            deadline=_number(agent, VARIABLE_DEADLINE, DEADLINE),
+            attempts=max(1, int(_number(agent, VARIABLE_ATTEMPTS, ATTEMPTS))),
+            proxy_url=_proxy_url(agent.get_variable("Agent.ProxyUrl")),
             proxy_username=agent.get_variable("Agent.ProxyUsername"),
             proxy_password=password,
             proxy_bypass=bypass,
-            ca_file=agent.get_variable("Agent.CAInfo"),
+            ca_file=ca_file,
         )
 
 
@@ -129,14 +176,19 @@ def _retry_after(value: str) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    try:
+        return max(0.0, when.timestamp() - time.time())
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
@@ -154,6 +206,112 @@ def _reason(exc: BaseException) -> str:
     return text[:300]
 
 
+# -- proxies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A proxy to use for one URL: its URL without credentials, and its credentials."""
+
+    url: str
+    username: str = ""
+    password: str = ""
+
+    @property
+    def authorization(self) -> str:
+        if not self.username:
+            return ""
+        raw = f"{self.username}:{self.password}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def _without_credentials(url: str) -> tuple[str, str, str]:
+    """``url`` without user information, and that user name and password (decoded)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, "", ""
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return parts._replace(netloc=hostport).geturl(), unquote(user), unquote(password)
+
+
+def _env(environ: Mapping[str, str], name: str) -> str:
+    """A proxy variable, lower case first (as curl and requests read them)."""
+    return (environ.get(name.lower()) or environ.get(name.upper()) or "").strip()
+
+
+def no_proxy_matches(no_proxy: str, url: str) -> bool:
+    """Whether ``NO_PROXY`` (comma-separated hosts, domains, IPs or CIDRs, ``*``) covers ``url``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return False
+    try:
+        port: int | None = parts.port
+    except ValueError:
+        port = None
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for raw in no_proxy.replace(" ", ",").split(","):
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        entry_port: int | None = None
+        if entry.count(":") == 1 and not entry.startswith("["):
+            entry, _, port_text = entry.partition(":")
+            if port_text.isdigit():
+                entry_port = int(port_text)
+        entry = entry.strip("[]").lstrip("*").lstrip(".").rstrip(".")
+        if not entry or (entry_port is not None and entry_port != port):
+            continue
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        if host == entry or host.endswith("." + entry):
+            return True
+    return False
+
+
+def _scheme_of(url: str) -> str:
+    return urlsplit(url).scheme.lower()
+
+
+def _proxy_key(url: str) -> str:
+    """A proxy URL reduced to scheme, host and port, as ``requests`` may rewrite it."""
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port}"
+    except ValueError:
+        return url
+
+
+# -- the client --------------------------------------------------------------------------
+
+
+class _Outcome:
+    """What the worker thread of one attempt produced."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body = b""
+        self.encoding: str | None = None
+        self.error: BaseException | None = None
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
 class HttpClient:
     """The task's one HTTP client. Counts the requests it sends."""
 
@@ -162,51 +320,84 @@ class HttpClient:
         self.settings = settings or HttpSettings.from_agent(agent)
         self.requests_sent = 0
         self._session: requests.Session | None = None
+        self._proxy_auth: dict[str, str] = {}
         self._started = time.monotonic()
 
     # -- configuration ---------------------------------------------------------------
 
-    def _get_session(self) -> requests.Session:
+    def _ssl_context(self, what: str) -> ssl.SSLContext | None:
+        """The system's and certifi's authorities plus the private CA, or None without one."""
+        path = self.settings.ca_file
+        if not path:
+            return None
+        context = ssl.create_default_context()
+        try:
+            import certifi
+
+            context.load_verify_locations(cafile=certifi.where())
+        except (ImportError, OSError, ssl.SSLError):  # pragma: no cover - comes with requests
+            pass
+        try:
+            context.load_verify_locations(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+            raise TaskError(
+                "Error_HttpTls", what, f"the CA certificate file {path} cannot be used ({why})"
+            ) from None
+        return context
+
+    def _get_session(self, what: str) -> requests.Session:
         if self._session is None:
             import requests
 
             session = requests.Session()
-            # Proxies, CA bundle and credentials come from here only, never from ~/.netrc.
+            # Proxies, CA bundle and credentials come from here only, never from
+            # ~/.netrc or the process environment behind our back.
             session.trust_env = False
+            adapter = _make_adapter(self._ssl_context(what), self._proxy_auth)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
             self._session = session
         return self._session
 
-    def _proxies(self, url: str) -> dict[str, str]:
+    def proxy_for(self, url: str) -> Proxy | None:
+        """The proxy a request to ``url`` goes through, or None to go direct."""
         s = self.settings
         if s.proxy_url:
             for pattern in s.proxy_bypass:
                 try:
                     if re.search(pattern, url, re.IGNORECASE):
-                        return {}
+                        return None
                 except re.error:
                     continue
-            proxy = s.proxy_url
+            clean, user, password = _without_credentials(s.proxy_url)
             if s.proxy_username:
-                parts = urlsplit(proxy)
-                creds = quote(s.proxy_username, safe="")
-                if s.proxy_password:
-                    creds += ":" + quote(s.proxy_password, safe="")
-                proxy = parts._replace(netloc=f"{creds}@{parts.netloc}").geturl()
-            return {"http": proxy, "https": proxy}
-        import requests.utils
-
-        return dict(requests.utils.get_environ_proxies(url))
-
-    def _verify(self) -> bool | str:
-        if self.settings.ca_file:
-            return self.settings.ca_file
+                user, password = s.proxy_username, s.proxy_password
+            return Proxy(clean, user, password)
         env = self.agent.environ
-        return env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+        if no_proxy_matches(_env(env, "no_proxy"), url):
+            return None
+        raw = _env(env, f"{_scheme_of(url)}_proxy") or _env(env, "all_proxy")
+        if not raw:
+            return None
+        clean, user, password = _without_credentials(_proxy_url(raw))
+        return Proxy(clean, user, password)
+
+    def _proxies(self, url: str) -> dict[str, str]:
+        proxy = self.proxy_for(url)
+        if proxy is None:
+            return {}
+        self._proxy_auth[_proxy_key(proxy.url)] = proxy.authorization
+        return {_scheme_of(url): proxy.url}
 
     # -- requests --------------------------------------------------------------------
 
     def remaining(self) -> float:
         return self.settings.deadline - (time.monotonic() - self._started)
+
+    def _timeout_error(self, what: str) -> TaskError:
+        s = self.settings
+        return TaskError("Error_HttpTimeout", what, _fmt(s.read_timeout), _fmt(s.deadline))
 
     def request(
         self,
@@ -221,10 +412,8 @@ class HttpClient:
         """Send one request, retrying transient failures; any final status is returned.
 
         Connection, timeout, TLS and proxy failures that outlast the retries raise
-        :class:`TaskError`.
+        :class:`TaskError`, and so does a run that reaches its deadline.
         """
-        import requests
-
         what = what or url
         all_headers = {
             "User-Agent": USER_AGENT,
@@ -234,57 +423,52 @@ class HttpClient:
         if token is not None:
             all_headers["Authorization"] = basic_auth(token)
         all_headers.update(headers or {})
-        session = self._get_session()
         s = self.settings
         attempt = 0
         while True:
             attempt += 1
             left = self.remaining()
             if left <= 0:
-                raise TaskError("Error_HttpTimeout", what, _fmt(s.read_timeout), _fmt(s.deadline))
-            timeout = (min(s.connect_timeout, left), min(s.read_timeout, left))
+                raise self._timeout_error(what)
+            session = self._get_session(what)
+            proxies = self._proxies(url)
             self.requests_sent += 1
-            self.agent.debug(f"{method} {url} (attempt {attempt})")
-            failure: TaskError
+            via = f" via proxy {_safe_proxy(proxies[_scheme_of(url)])}" if proxies else ""
+            self.agent.debug(f"{method} {url}{via} (attempt {attempt} of {s.attempts})")
+            outcome = self._attempt(session, method, url, all_headers, data, proxies, left)
             wait: float | None = None
-            try:
-                response = session.request(
-                    method,
-                    url,
-                    headers=all_headers,
-                    data=data,
-                    timeout=timeout,
-                    proxies=self._proxies(url),
-                    verify=self._verify(),
-                    allow_redirects=False,
-                )
-            except requests.exceptions.SSLError as exc:
-                raise TaskError("Error_HttpTls", what, _reason(exc)) from None
-            except requests.exceptions.ProxyError as exc:
-                failure = TaskError("Error_HttpProxy", _safe_proxy(s.proxy_url), what, _reason(exc))
-                reason = "proxy error"
-            except requests.exceptions.Timeout:
-                failure = TaskError(
-                    "Error_HttpTimeout", what, _fmt(s.read_timeout), _fmt(s.deadline)
-                )
-                reason = "no answer in time"
-            except requests.exceptions.RequestException as exc:
-                failure = TaskError("Error_HttpConnection", what, _reason(exc))
-                reason = _reason(exc)
-            else:
-                result = HttpResponse(
-                    response.status_code, url, response.text, dict(response.headers)
-                )
+            if outcome is None:  # the hard deadline struck
+                raise self._timeout_error(what)
+            failure, reason, final = self._classify(outcome, url, what)
+            if failure is None:
+                result = HttpResponse(outcome.status, url, _decode(outcome), outcome.headers)
                 self.agent.debug(f"{method} {url} -> HTTP {result.status}")
+                if result.status == 407:
+                    raise TaskError(
+                        "Error_HttpProxy",
+                        _safe_proxy(proxies.get(_scheme_of(url), "")),
+                        what,
+                        "HTTP 407 Proxy Authentication Required",
+                    )
                 if result.status not in TRANSIENT_STATUS:
                     return result
                 failure = TaskError("Error_HttpStatus", what, result.status, result.reason())
                 reason = f"HTTP {result.status}"
-                wait = _retry_after(result.header("Retry-After"))
-            if attempt >= s.attempts:
+                header = result.header("Retry-After")
+                wait = _retry_after(header)
+                if wait is not None and wait > s.retry_after_max:
+                    raise TaskError(
+                        "Error_HttpStatus",
+                        what,
+                        result.status,
+                        f"{result.reason()} (Retry-After: {header.strip()}, "
+                        f"longer than the {_fmt(s.retry_after_max)} s the task waits)",
+                    )
+            if final or attempt >= s.attempts:
                 raise failure
             if wait is None:
-                wait = min(BACKOFF * 2 ** (attempt - 1), BACKOFF_MAX)
+                base = min(BACKOFF * 2 ** (attempt - 1), BACKOFF_MAX)
+                wait = base * random.uniform(1 - JITTER, 1 + JITTER)
             if wait >= self.remaining():
                 raise failure
             self.agent.info(
@@ -292,13 +476,193 @@ class HttpClient:
             )
             time.sleep(wait)
 
+    def _attempt(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        data: Mapping[str, str] | None,
+        proxies: Mapping[str, str],
+        left: float,
+    ) -> _Outcome | None:
+        """One try, in a worker thread so the deadline holds; None when it struck."""
+        s = self.settings
+        timeout = (min(s.connect_timeout, left), min(s.read_timeout, left))
+        outcome = _Outcome()
+
+        def work() -> None:
+            try:
+                response = session.request(
+                    method,
+                    url,
+                    headers=dict(headers),
+                    data=dict(data) if data is not None else None,
+                    timeout=timeout,
+                    proxies=dict(proxies),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    outcome.status = response.status_code
+                    outcome.headers = dict(response.headers)
+                    outcome.encoding = response.encoding
+                    outcome.body = _read_body(response)
+                finally:
+                    response.close()
+            except BaseException as exc:  # reported to the calling thread
+                outcome.error = exc
+            finally:
+                outcome.done.set()
+
+        worker = threading.Thread(target=work, name="twineauthenticate-http", daemon=True)
+        worker.start()
+        if not outcome.done.wait(left + GRACE):
+            return None
+        return outcome
+
+    def _classify(
+        self, outcome: _Outcome, url: str, what: str
+    ) -> tuple[TaskError | None, str, bool]:
+        """(error, reason for the retry line, whether retrying is pointless)."""
+        import requests
+
+        exc = outcome.error
+        if exc is None:
+            return None, "", False
+        s = self.settings
+        if isinstance(exc, _BodyTooLarge):
+            return (
+                TaskError("Error_BadResponse", what, f"the answer is larger than {MAX_BODY} bytes"),
+                "",
+                True,
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return TaskError("Error_HttpTls", what, self._scrub(_reason(exc))), "", True
+        if isinstance(exc, requests.exceptions.ProxyError):
+            proxy = self.proxy_for(url)
+            where = _safe_proxy(proxy.url) if proxy else _safe_proxy(s.proxy_url)
+            text = self._scrub(_reason(exc))
+            if "407" in str(exc):
+                text = "HTTP 407 Proxy Authentication Required"
+                return TaskError("Error_HttpProxy", where, what, text), text, True
+            return TaskError("Error_HttpProxy", where, what, text), "proxy error", False
+        if isinstance(exc, requests.exceptions.Timeout):
+            return self._timeout_error(what), "no answer in time", False
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            # Its text quotes the header, which may hold a token: never show it.
+            reason = "a header value contains a line break or a control character"
+            return TaskError("Error_HttpConnection", what, reason), reason, True
+        if isinstance(
+            exc,
+            (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.URLRequired,
+            ),
+        ):
+            reason = f"the URL is not valid ({self._scrub(_reason(exc))})"
+            return TaskError("Error_HttpConnection", what, reason), reason, True
+        if isinstance(exc, requests.exceptions.RequestException):
+            reason = self._scrub(_reason(exc))
+            return TaskError("Error_HttpConnection", what, reason), reason, False
+        if isinstance(exc, (ValueError, UnicodeError, LookupError)):
+            reason = f"the request cannot be sent ({type(exc).__name__})"
+            return TaskError("Error_HttpConnection", what, reason), reason, True
+        if isinstance(exc, Exception):
+            reason = self._scrub(_reason(exc))
+            return TaskError("Error_HttpConnection", what, reason), reason, False
+        raise exc  # KeyboardInterrupt, SystemExit: not ours to hide
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the proxy credentials in any form they travel in."""
+        password = self.settings.proxy_password
+        forms = {auth.split(" ", 1)[-1] for auth in self._proxy_auth.values() if auth}
+        if password:
+            from urllib.parse import quote
+
+            forms |= {password, quote(password, safe=""), quote(password)}
+        for form in sorted(forms, key=len, reverse=True):
+            if form:
+                text = text.replace(form, "***")
+        return text
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The body, at most :data:`MAX_BODY` bytes; urllib3's errors as ``requests``' ones."""
+    import requests
+    import urllib3.exceptions
+
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.raw.stream(65536, decode_content=True):
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise _BodyTooLarge()
+            chunks.append(chunk)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from None
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    return b"".join(chunks)
+
+
+def _decode(outcome: _Outcome) -> str:
+    encoding = outcome.encoding or "utf-8"
+    content_type = ""
+    for key, value in outcome.headers.items():
+        if key.lower() == "content-type":
+            content_type = value.lower()
+    if "json" in content_type and "charset" not in content_type:
+        encoding = "utf-8"
+    try:
+        return outcome.body.decode(encoding, errors="replace")
+    except LookupError:
+        return outcome.body.decode("utf-8", errors="replace")
+
+
+def _make_adapter(context: ssl.SSLContext | None, proxy_auth: Mapping[str, str]) -> HTTPAdapter:
+    """An adapter with our TLS context (if any) and our proxy credentials header."""
+    from requests.adapters import HTTPAdapter
+
+    class Adapter(HTTPAdapter):
+        def __init__(self) -> None:
+            self._context = context
+            super().__init__(max_retries=0)
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            if self._context is not None:
+                kwargs["ssl_context"] = self._context
+            super().init_poolmanager(*args, **kwargs)
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            if self._context is not None:
+                kwargs["ssl_context"] = self._context
+            return super().proxy_manager_for(proxy, **kwargs)
+
+        def proxy_headers(self, proxy: str) -> dict[str, str]:
+            value = proxy_auth.get(_proxy_key(proxy), "")
+            return {"Proxy-Authorization": value} if value else {}
+
+    return Adapter()
+
 
 def _fmt(seconds: float) -> str:
     return f"{seconds:g}"
 
 
 def _safe_proxy(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}" if parts.scheme else url
+    """A proxy URL fit to print: scheme, host and port only."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(the configured proxy)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else "(the configured proxy)"
