@@ -118,9 +118,8 @@ def run(root: Path, check: bool, out: Any = sys.stdout) -> int:
             print(f"wrote {en_path.relative_to(root)} ({len(english)} strings)", file=out)
             if changed:
                 print(f"English text changed, review the translations of: {changed}", file=out)
-    cultures = sorted(
-        p.name for p in strings_dir(root).iterdir() if p.is_dir() and p.name != SOURCE
-    )
+    folders = strings_dir(root).iterdir() if strings_dir(root).is_dir() else iter(())
+    cultures = sorted(p.name for p in folders if p.is_dir() and p.name != SOURCE)
     for culture in cultures:
         translated = load(resjson_path(root, culture)) or {}
         problems.extend(check_translation(culture, english, translated))
