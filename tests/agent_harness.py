@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from twineauthenticate.commands import Command, parse_output
+from twineauthenticate.commands import Command, parse_line, parse_output
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_HANDLERS = ("Node24", "Node20_1", "Node16", "Node10", "Node")
@@ -285,8 +285,13 @@ class TaskResult:
 
     def lines_showing(self, secret: str) -> list[str]:
         """Output lines that hold ``secret`` other than its own ``task.setsecret``."""
+
+        def registers(line: str) -> bool:
+            command = parse_line(line)
+            return command is not None and command.command == "task.setsecret"
+
         lines = self.stdout.splitlines() + self.stderr.splitlines()
-        return [ln for ln in lines if secret in ln and ln != f"##vso[task.setsecret]{secret}"]
+        return [ln for ln in lines if secret in ln and not registers(ln)]
 
 
 @dataclass
