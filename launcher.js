@@ -214,12 +214,18 @@ function formatMessage(messages, key, ...args) {
   return template === undefined ? [key].concat(args).join(' ') : util.format(template, ...args);
 }
 
-/** The two lines that report a failure: one error issue and the failed result. */
-function failureLines(message) {
+/**
+ * The two lines that report a launcher failure: an error and the failed result
+ * for the main step. The post-job step only warns (as the task's own cleanup
+ * does): the main step has already failed for the same reason, and the agent
+ * empties Agent.TempDirectory at the end of the job anyway.
+ */
+function failureLines(message, mode) {
+  const cleanup = mode === 'cleanup';
   return (
-    formatCommand('task.logissue', { type: 'error' }, message) +
+    formatCommand('task.logissue', { type: cleanup ? 'warning' : 'error' }, message) +
     '\n' +
-    formatCommand('task.complete', { result: 'Failed' }, message) +
+    formatCommand('task.complete', { result: cleanup ? 'Succeeded' : 'Failed' }, message) +
     '\n'
   );
 }
@@ -295,7 +301,7 @@ function main(mode) {
   };
   const loc = (key, ...args) => formatMessage(getMessages(), key, ...args);
   const fail = (message) => {
-    process.stdout.write(failureLines(message));
+    process.stdout.write(failureLines(message, mode));
     process.exitCode = 0;
   };
   const forward = (signal) => {

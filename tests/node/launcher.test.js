@@ -151,8 +151,10 @@ test('logging commands are escaped like commands.py', () => {
   );
   assert.strictEqual(launcher.escapeProperty('a;b]c%\n'), 'a%3Bb%5Dc%AZP25%0A');
   assert.strictEqual(launcher.formatCommand('task.complete', { result: 'Failed', empty: '' }, ''), '##vso[task.complete result=Failed;]');
-  const lines = launcher.failureLines('no\npython').split('\n');
+  const lines = launcher.failureLines('no\npython', 'run').split('\n');
   assert.deepStrictEqual(lines, ['##vso[task.logissue type=error;]no%0Apython', '##vso[task.complete result=Failed;]no%0Apython', '']);
+  const cleanup = launcher.failureLines('no python', 'cleanup').split('\n');
+  assert.deepStrictEqual(cleanup, ['##vso[task.logissue type=warning;]no python', '##vso[task.complete result=Succeeded;]no python', '']);
 });
 
 test('messages: task.json, overlaid by the culture of Strings/', () => {
