@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import hashlib
+import importlib.util
 import json
 import os
 import py_compile
@@ -228,6 +229,17 @@ def tfx_command() -> list[str]:
     return [str(binary)]
 
 
+def extension_icon() -> bytes:
+    """The icon at 128 px, the size the Marketplace shows, drawn by make_icon.py."""
+    spec = importlib.util.spec_from_file_location("make_icon", ROOT / "tools" / "make_icon.py")
+    if spec is None or spec.loader is None:
+        raise PackageError("tools/make_icon.py is missing")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data: bytes = module.icon_png(128)
+    return data
+
+
 def build_vsix(out: Path) -> Path:
     """Pack the extension with tfx-cli; the manifest's paths are relative to ``out``."""
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
@@ -236,12 +248,9 @@ def build_vsix(out: Path) -> Path:
             f"vss-extension.json has version {manifest['version']}, task.json {task_version()}:"
             " make them the same"
         )
-    sys.path.insert(0, str(ROOT / "tools"))
-    from make_icon import icon_png
-
     images = out / "images"
     images.mkdir(exist_ok=True)
-    (images / "extension-icon.png").write_bytes(icon_png(128))
+    (images / "extension-icon.png").write_bytes(extension_icon())
     shutil.copyfile(MANIFEST, out / MANIFEST.name)
     name = f"{manifest['publisher']}.{manifest['id']}-{manifest['version']}.vsix"
     cmd = [*tfx_command(), "extension", "create", "--root", str(out)]
