@@ -13,6 +13,7 @@ const util = require('util');
 const TOO_OLD_EXIT = 87;
 const MIN_VERSION = [3, 9];
 const DEFAULT_PATHEXT = '.COM;.EXE;.BAT;.CMD';
+const UNUSABLE_FOR_CMD = 'path unusable with cmd.exe';
 const VERSION_CODE = 'import sys; sys.stdout.write("%d.%d.%d" % tuple(sys.version_info[:3]))';
 
 /** The interpreter names to look for, in the order they are tried in each PATH folder. */
@@ -262,7 +263,7 @@ function describeExit(file, code, signal) {
 function queryVersion(candidate, platform, env) {
   const spec = spawnSpec(candidate, ['-c', VERSION_CODE], platform, env);
   if (spec === null) {
-    return { version: null, detail: 'unusable path for cmd.exe' };
+    return { version: null, detail: UNUSABLE_FOR_CMD };
   }
   const result = childProcess.spawnSync(spec.command, spec.args, {
     env,
@@ -280,8 +281,9 @@ function queryVersion(candidate, platform, env) {
 }
 
 /**
- * Run the task in `mode` ('run' or 'cleanup'). The Node process exits 0 in every
- * case the task reported itself, so the agent shows one failure, not two.
+ * Run the task in `mode` ('run' or 'cleanup'). The Node process exits 0 whenever
+ * the result was reported (by the task or here), so the agent shows one failure,
+ * not a second one for the exit code.
  */
 function main(mode) {
   const platform = process.platform;
@@ -300,10 +302,7 @@ function main(mode) {
     return messages;
   };
   const loc = (key, ...args) => formatMessage(getMessages(), key, ...args);
-  const fail = (message) => {
-    process.stdout.write(failureLines(message, mode));
-    process.exitCode = 0;
-  };
+  const fail = (message) => process.stdout.write(failureLines(message, mode));
   const forward = (signal) => {
     if (child !== null) {
       child.kill(signal);
@@ -322,7 +321,7 @@ function main(mode) {
     const next = () => tryCandidate(index + 1);
     const spec = spawnSpec(candidate, ['-I', bootstrap, mode], platform, env);
     if (spec === null) {
-      outcomes.set(candidate, { version: null, detail: 'unusable path for cmd.exe' });
+      outcomes.set(candidate, { version: null, detail: UNUSABLE_FOR_CMD });
       next();
       return;
     }
@@ -348,20 +347,17 @@ function main(mode) {
       settled = true;
       child = null;
       if (signal === null && (code === 0 || code === 1)) {
-        process.exitCode = 0;
-        return;
+        return; // the task reported its result itself
       }
-      if (signal !== null) {
-        fail(loc('Error_PythonFailed', describeExit(candidate.file, code, signal)));
-        return;
-      }
-      // Exit 87 is the bootstrap's "too old"; an older Python may also refuse
-      // -I or the bootstrap's syntax. Either way, if it is too old, try the next.
-      const probe = queryVersion(candidate, platform, env);
-      outcomes.set(candidate, probe);
-      if (code === TOO_OLD_EXIT || (probe.version !== null && !isSupported(probe.version))) {
-        next();
-        return;
+      if (signal === null) {
+        // Exit 87 is the bootstrap's "too old"; an older Python may also refuse
+        // -I or the bootstrap's syntax. Either way, if it is too old, try the next.
+        const probe = queryVersion(candidate, platform, env);
+        outcomes.set(candidate, probe);
+        if (code === TOO_OLD_EXIT || (probe.version !== null && !isSupported(probe.version))) {
+          next();
+          return;
+        }
       }
       fail(loc('Error_PythonFailed', describeExit(candidate.file, code, signal)));
     });

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from twineauthenticate.agent import env_key
 from twineauthenticate.commands import Command, parse_line, parse_output
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,11 +65,6 @@ _DROPPED_NAMES = {
 }
 
 InputValue = Union[str, bool, int, Sequence[str], None]
-
-
-def env_key(name: str) -> str:
-    """The environment name the agent gives an input or variable name."""
-    return name.replace(".", "_").replace(" ", "_").upper()
 
 
 def build_bundle(out: Path, *, compile_: bool = False, timeout: float = 600) -> Path:
