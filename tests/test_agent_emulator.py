@@ -16,6 +16,7 @@ from tests.agent_harness import AgentJob, Endpoint, TaskResult
 from tests.conftest import BUILD_TOKEN
 from tests.harness_fixtures import (  # noqa: F401 (fixtures)
     agent_job_fixture,
+    bare_python_fixture,
     task_bundle_fixture,
     task_dir_fixture,
 )

@@ -18,6 +18,7 @@ import pytest
 from tests.agent_harness import AgentJob, TaskResult
 from tests.harness_fixtures import (  # noqa: F401 (fixtures)
     agent_job_fixture,
+    bare_python_fixture,
     task_bundle_fixture,
     task_dir_fixture,
 )
@@ -205,14 +206,11 @@ def test_termination_is_passed_on_to_python(agent_job: MakeJob, tmp_path: Path) 
 
 
 def test_interpreter_without_requests_uses_the_vendored_one(
-    agent_job: MakeJob, tmp_path: Path
+    agent_job: MakeJob, bare_python: Path
 ) -> None:
-    venv = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python3"
-    probe = subprocess.run([python, "-c", "import requests"], capture_output=True)
+    probe = subprocess.run([bare_python, "-c", "import requests"], capture_output=True)
     assert probe.returncode != 0, "the bare venv should not have requests"
-    job = agent_job(python=python)
+    job = agent_job(python=bare_python)
     # A feed makes the task use requests (the connection below is refused at once).
     job.variables["System.TeamFoundationCollectionUri"] = "http://127.0.0.1:9/org/"
     result = job.run({"artifactFeed": "MyFeed"}, timeout=120)
