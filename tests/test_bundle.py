@@ -62,7 +62,9 @@ def test_bundle_holds_the_task_and_nothing_else(task_bundle: Path) -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyi"))]
     assert not [n for n in names if ".dist-info" in n or "/tests/" in n]
     package = sorted(
-        p.relative_to(ROOT).as_posix() for p in (ROOT / "twineauthenticate").glob("*.py")
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "twineauthenticate").rglob("*.py")
+        if "emulator" not in p.parts
     )
     assert [n for n in names if n.startswith("twineauthenticate/") and n.endswith(".py")] == package
     for name in ("task.json", "launcher.js", "bootstrap.py"):
