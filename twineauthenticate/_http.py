@@ -38,12 +38,12 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from . import __version__
+from ._record import dataclass, field
 from .agent import Agent
 from .exceptions import TaskError
 

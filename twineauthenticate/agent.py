@@ -11,11 +11,14 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
 
 from . import commands
+from ._record import dataclass, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 # task.json and Strings/ sit next to the package, in the repository and in the bundle.
 TASK_DIR = Path(__file__).resolve().parent.parent

@@ -6,11 +6,14 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 from .agent import Agent
 from .pypirc import FILE_NAME, FOLDER
 from .task import STATE_VARIABLE
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _written_by_task(agent: Agent, path: Path, info: os.stat_result) -> tuple[bool, Path | None]:

@@ -7,7 +7,6 @@ pipeline can be debugged on a laptop without pushing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -15,6 +14,10 @@ from collections.abc import Sequence
 
 from . import __version__
 from .agent import Agent, env_key
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    import argparse
 
 LOCAL_CONNECTION = "local-connection"
 
@@ -29,6 +32,8 @@ The token is best given as SYSTEM_ACCESSTOKEN in the environment, not as a flag.
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse  # only for flags: the agent passes none, and argparse is slow to import
+
     parser = argparse.ArgumentParser(
         prog="twineauthenticate",
         description="Write a private .pypirc for twine upload, as TwineAuthenticate@1 does.",
@@ -124,9 +129,18 @@ def environment(args: argparse.Namespace, base: dict[str, str]) -> dict[str, str
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the task (or its cleanup); 0 when it succeeded, 1 when it failed."""
-    args = _parser().parse_args(argv)
-    agent = Agent(environment(args, dict(os.environ)))
-    if args.step == "cleanup":
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words in ([], ["run"], ["cleanup"]):
+        # How the agent starts it: no flag, so the environment as it is (what
+        # environment() returns for no flags), without building the parser.
+        step = words[0] if words else "run"
+        env = dict(os.environ)
+    else:
+        args = _parser().parse_args(words)
+        step = args.step
+        env = environment(args, dict(os.environ))
+    agent = Agent(env)
+    if step == "cleanup":
         from .cleanup import cleanup
 
         ok = cleanup(agent)

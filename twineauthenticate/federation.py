@@ -14,11 +14,11 @@ Microsoft Entra ID for a short-lived access token to the feed (of any organizati
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from ._http import HttpClient, HttpResponse
+from ._record import dataclass
 from .agent import Agent
 from .exceptions import TaskError
 from .inputs import Federation

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import configparser
 import os
-import secrets
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from ._record import dataclass
 from .agent import Agent
 from .exceptions import TaskError
 from .repository import Repository
@@ -138,10 +137,20 @@ class Written:
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
+def _random_name(length: int) -> str:
+    """``length`` characters of ``_ALPHABET`` drawn uniformly from the OS's CSPRNG, as
+    ``secrets.choice`` draws them (``secrets`` itself is slow to import)."""
+    limit = 256 - 256 % len(_ALPHABET)  # bytes at or above it would bias the choice
+    chars: list[str] = []
+    while len(chars) < length:
+        chars += (_ALPHABET[b % len(_ALPHABET)] for b in os.urandom(length) if b < limit)
+    return "".join(chars[:length])
+
+
 def _private_dir(base: Path) -> Path:
     base.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
-        candidate = base / "".join(secrets.choice(_ALPHABET) for _ in range(6))
+        candidate = base / _random_name(6)
         try:
             candidate.mkdir(mode=0o700)
         except FileExistsError:
@@ -174,7 +183,7 @@ def write(target: Target, text: str, repositories: Sequence[Repository]) -> Writ
                 path.parent.mkdir(parents=True, mode=0o700)
                 created = path.parent
         where = path
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"  # secrets.token_hex(6)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(tmp, flags, 0o600)
         try:

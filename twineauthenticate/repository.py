@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from ._record import dataclass
 
-Kind = Literal["feed", "connection", "federated"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Kind = Literal["feed", "connection", "federated"]
+else:
+
+    def __getattr__(name: str) -> object:
+        if name == "Kind":  # the alias is built on first use: typing is slow to import
+            from typing import Literal
+
+            return Literal["feed", "connection", "federated"]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

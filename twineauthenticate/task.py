@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import traceback
-from typing import TYPE_CHECKING
 
 from . import pypirc
 from .agent import Agent
@@ -13,6 +11,7 @@ from .exceptions import TaskError
 from .inputs import UPLOAD_CONNECTION, read_inputs, split_list
 from .repository import Repository
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:  # pragma: no cover
     from ._http import HttpClient
 
@@ -100,6 +99,8 @@ def run(agent: Agent) -> bool:
     except TaskError as exc:
         message = agent.loc(exc.key, *exc.args_)
     except Exception as exc:  # one clear line instead of a stack trace
+        import traceback  # only on this path: it is slow to import
+
         agent.debug(traceback.format_exc())
         message = agent.loc("Error_Unexpected", f"{type(exc).__name__}: {exc}")
     agent.error(message)
