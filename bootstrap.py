@@ -1,9 +1,10 @@
-"""Entry point that launcher.js starts as ``python -I bootstrap.py run|cleanup``.
+"""Entry point that launcher.js starts as ``python -I -S bootstrap.py run|cleanup``.
 
 Kept in syntax that any Python 2.7 or 3.x parses, so that an interpreter too
 old for the task exits with TOO_OLD (printing nothing) and the launcher can
 try the next one. On Python 3.9 or later it puts the vendored dependencies and
-the task folder at the front of sys.path and runs the task.
+the task folder at the front of sys.path (in a checkout without ``_vendor``,
+site-packages too: the launcher starts Python with ``-S``) and runs the task.
 
 Exit codes: 0 and 1 come from the task (1 = failure already reported on
 stdout); TOO_OLD = interpreter too old; CRASHED = the task could not be
@@ -33,8 +34,13 @@ def main(argv):  # type: (list[str]) -> int
         return TOO_OLD
     here = os.path.dirname(os.path.abspath(__file__))
     vendor = os.path.join(here, "_vendor")
-    front = [vendor, here] if os.path.isdir(vendor) else [here]
-    sys.path[0:0] = front
+    if os.path.isdir(vendor):  # the bundle: everything the task needs is here
+        sys.path[0:0] = [vendor, here]
+    else:  # a checkout: dependencies come from site-packages, which -S left out
+        import site
+
+        site.main()
+        sys.path.insert(0, here)
     _use_utf8(sys.stdout)
     _use_utf8(sys.stderr)
     try:

@@ -319,7 +319,9 @@ function main(mode) {
     }
     const candidate = candidates[index];
     const next = () => tryCandidate(index + 1);
-    const spec = spawnSpec(candidate, ['-I', bootstrap, mode], platform, env);
+    // -I: no PYTHON* variables, user site or script folder on sys.path; -S: no site import
+    // (its .pth files cost more than the whole task). bootstrap.py sets sys.path itself.
+    const spec = spawnSpec(candidate, ['-I', '-S', bootstrap, mode], platform, env);
     if (spec === null) {
       outcomes.set(candidate, { version: null, detail: UNUSABLE_FOR_CMD });
       next();

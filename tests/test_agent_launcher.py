@@ -77,7 +77,7 @@ def test_normal_run_starts_python_once(agent_job: MakeJob, tmp_path: Path) -> No
     assert result.result == "Succeeded", result.stdout + result.stderr
     assert "PYPIRC_PATH" in result.variables
     (call,) = calls(bin_dir)
-    assert call == f"python3 -I {job.task_dir / 'bootstrap.py'} run"
+    assert call == f"python3 -I -S {job.task_dir / 'bootstrap.py'} run"
 
 
 def test_no_python_on_path(agent_job: MakeJob, tmp_path: Path) -> None:

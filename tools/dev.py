@@ -75,8 +75,12 @@ def setup() -> None:
 
 
 def in_venv(*args: str) -> int:
+    """Run the venv's Python (or, for a first argument without a dash, its script)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=env).returncode
+    command = [str(PYTHON), *args]
+    if args and args[0].isidentifier() and (BIN / args[0]).exists():
+        command = [str(BIN / args[0]), *args[1:]]
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
 def test(extra: list[str]) -> int:
