@@ -29,10 +29,18 @@ def _written_by_task(agent: Agent, path: Path, info: os.stat_result) -> tuple[bo
         same = state.get("id") == f"{info.st_dev}:{info.st_ino}"
         folder = Path(state["dir"]) if same and state.get("dir") else None
         return same, folder
-    # No record (a local run): only the task's own layout counts.
+    # No record (a local run): only the task's own layout counts, and never through a
+    # link (a linked folder would lead to someone else's .pypirc).
     temp = agent.get_variable("Agent.TempDirectory")
-    if temp and path.name == FILE_NAME and path.parent.parent == Path(temp) / FOLDER:
-        return True, path.parent
+    folder = path.parent
+    if (
+        temp
+        and path.name == FILE_NAME
+        and folder.parent == Path(temp) / FOLDER
+        and not folder.is_symlink()
+        and not folder.parent.is_symlink()
+    ):
+        return True, folder
     return False, None
 
 

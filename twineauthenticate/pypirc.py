@@ -147,8 +147,19 @@ def _random_name(length: int) -> str:
     return "".join(chars[:length])
 
 
+def _make_private_dirs(path: Path) -> None:
+    """Create ``path`` and its missing parents, each 0700 (a umask only removes bits),
+    so that no folder the task creates on the way is writable by others."""
+    missing: list[Path] = []
+    while not path.exists() and not path.is_symlink() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+
+
 def _private_dir(base: Path) -> Path:
-    base.mkdir(parents=True, exist_ok=True)
+    _make_private_dirs(base)
     for _ in range(100):
         candidate = base / _random_name(6)
         try:
@@ -180,7 +191,7 @@ def write(target: Target, text: str, repositories: Sequence[Repository]) -> Writ
         else:
             path = target.explicit
             if not path.parent.exists():
-                path.parent.mkdir(parents=True, mode=0o700)
+                _make_private_dirs(path.parent)
                 created = path.parent
         where = path
         tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"  # secrets.token_hex(6)
