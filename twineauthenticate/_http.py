@@ -472,7 +472,9 @@ class HttpClient:
             if wait >= self.remaining():
                 raise failure
             self.agent.info(
-                self.agent.loc("Warn_Retrying", what, reason, _fmt(wait), attempt + 1, s.attempts)
+                self.agent.loc(
+                    "Warn_Retrying", what, reason, _fmt(round(wait, 1)), attempt + 1, s.attempts
+                )
             )
             time.sleep(wait)
 
