@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import agent_env_for
-from tests.helpers import base_env, run_task
+from tests.helpers import run_task
 from tests.test_reliability_helpers import (
     ProxyServer,
     Tls,
@@ -239,8 +239,6 @@ def test_proxy_that_is_down_is_retried_then_one_clear_error(
 
 def test_no_proxy_variable_means_direct(make_emulator: Any, agent_temp: Path) -> None:
     emu = make_emulator()
-    env = base_env(AGENT_TEMPDIRECTORY=str(agent_temp))
-    env.update(agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed", SYSTEM_DEBUG="true"))
-    run = run_task(env)
+    run = run_task(agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed", SYSTEM_DEBUG="true"))
     assert run.result == "Succeeded"
     assert not any("via proxy" in c.message for c in run.named("task.debug"))
