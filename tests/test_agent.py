@@ -88,3 +88,11 @@ def test_messages_come_from_task_json() -> None:
 def test_format_message_is_like_node_util_format() -> None:
     assert format_message("%s has %d%% and %s", "a", 5) == "a has 5% and %s"
     assert format_message("x", "extra") == "x extra"
+
+
+def test_overlapping_secrets_are_masked_whole() -> None:
+    agent, out = make({})
+    agent.set_secret("abcdef")
+    agent.set_secret("defghi")
+    agent.info("x abcdefghi y defghi abcdef")
+    assert out.getvalue().splitlines()[-1] == "x *** y *** ***"

@@ -150,10 +150,31 @@ class Agent:
         self._write(commands.format_command("task.setsecret", None, value), mask=False)
 
     def mask(self, text: str) -> str:
-        """``text`` with every registered secret replaced by ``***``."""
+        """``text`` with every registered secret replaced by ``***``.
+
+        Occurrences that overlap are masked as one run, so no part of
+        any secret is left showing between two masks.
+        """
+        spans: list[tuple[int, int]] = []
         for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
+            start = text.find(secret)
+            while start >= 0:
+                spans.append((start, start + len(secret)))
+                start = text.find(secret, start + 1)
+        if not spans:
+            return text
+        spans.sort()
+        out: list[str] = []
+        done = 0  # text[:done] is already written or masked
+        for start, end in spans:
+            if start > done:
+                out.append(text[done:start])
+            if end > done:
+                if start >= done:
+                    out.append(MASK)
+                done = end
+        out.append(text[done:])
+        return "".join(out)
 
     # -- writing ---------------------------------------------------------------------
 
