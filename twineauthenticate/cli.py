@@ -7,6 +7,8 @@ pipeline can be debugged on a laptop without pushing.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import sys
@@ -140,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         step = args.step
         env = environment(args, dict(os.environ))
     agent = Agent(env)
+    # At exit Python runs the garbage collector over every object still alive, most
+    # of them made by the modules the run imported (requests above all): about 10 ms
+    # of a run that makes requests. Freezing them first, at exit only, skips that.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     if step == "cleanup":
         from .cleanup import cleanup
 
