@@ -288,7 +288,12 @@ class Setup:
 
 
 def job_env(setup: Setup, emu: Emulator, **extra: str) -> dict[str, str]:
-    """The environment the agent gives the task in a job of ``emu``'s organization."""
+    """The environment the agent gives the task in a job of ``emu``'s organization.
+
+    Not tests.conftest.agent_env_for: its base environment sets PYTHONPATH and
+    PYTHONDONTWRITEBYTECODE, which would change what is imported and make every
+    run cold.
+    """
     env = dict(setup.base_env)
     env.update(
         AGENT_TEMPDIRECTORY=str(setup.agent_temp),
