@@ -1,7 +1,8 @@
 """What the task loads: no network stack unless it makes a request, nothing at import.
 
 Each check runs a fresh interpreter (``-I``), so ``sys.modules`` and the audit
-events are those of a real run, not of the test process.
+events are those of a real run, not of the test process; ``-B``, because ``-I``
+ignores PYTHONDONTWRITEBYTECODE and writing bytecode opens files too.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ with open(report, "w") as out:
 def modules_after(code: str, env: dict[str, str], tmp_path: Path, *args: str) -> list[str]:
     report = tmp_path / "modules.json"
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", code, str(ROOT), str(report), *args],
+        [sys.executable, "-I", "-B", "-c", code, str(ROOT), str(report), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -137,7 +138,7 @@ def test_importing_the_package_is_offline_and_reads_only_its_own_files(tmp_path:
     assert "twineauthenticate.task" in names and "twineauthenticate.federation" in names
     report = tmp_path / "report.json"
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", IMPORT_ONLY, str(ROOT), str(report), *names],
+        [sys.executable, "-I", "-B", "-c", IMPORT_ONLY, str(ROOT), str(report), *names],
         env=base_env(),
         capture_output=True,
         text=True,
