@@ -15,7 +15,7 @@
    ``python -m twineauthenticate`` (the CLI path), round-robin with the floor
    (``node -e 0`` and ``python -c pass``): one warm-up round, then ``--runs``
    measured rounds, at every ``--latency`` (ms added to each emulator answer).
-   Two more rows split the launcher's cost: ``node`` spawning ``python3 -I -c
+   Two more rows split the launcher's cost: ``node`` spawning ``python3 -I -S -c
    pass``, and ``node index.js`` with an empty ``bootstrap.py``.
    Each measured process runs under ``measure.py``, a fresh wrapper process that
    reports wall time and its own ``RUSAGE_CHILDREN`` (CPU of the whole process
@@ -84,9 +84,11 @@ COLD_RATIO_TARGET = 1.5
 ZIP_TARGET = 1_500_000
 PYTHON_RSS_TARGET_MIB = 35.0
 SILENT_ALLOWANCE = 2.0  # s beyond the deadline for start-up and the failure report
-# What the launcher cannot avoid: start node, spawn the interpreter, wait for it.
+# What the launcher cannot avoid: start node, spawn the interpreter (with the
+# launcher's flags), wait for it.
 SPAWN_ONLY = (
-    "require('child_process').spawn(process.argv[1], ['-I', '-c', 'pass'], {stdio: 'inherit'})"
+    "require('child_process').spawn(process.argv[1], ['-I', '-S', '-c', 'pass'],"
+    " {stdio: 'inherit'})"
 )
 EXPECTED_REQUESTS = {
     "services-feed": 2,
@@ -370,7 +372,7 @@ def warm_cases(setup: Setup, emus: Emulators, bundle: Path, idle: Path) -> list[
         Case("floor-python", "python -c pass", [python, "-c", "pass"], setup.base_env, expect=None),
         Case(
             "spawn",
-            "`node` spawning `python3 -I -c pass` and waiting for it",
+            "`node` spawning `python3 -I -S -c pass` and waiting for it",
             [setup.node, "-e", SPAWN_ONLY, python],
             setup.base_env,
             expect=None,
@@ -705,7 +707,7 @@ class Report:
             "",
             "- **agent**: `node index.js` from the bundle `tools/package.py` builds, with the",
             "  environment the agent gives a task and nothing else: the launcher finds",
-            "  `python3` on PATH and runs `python3 -I bootstrap.py run` once. Warm: the same",
+            "  `python3` on PATH and starts `bootstrap.py` with it once. Warm: the same",
             "  unpacked bundle every time, so the `__pycache__` the first run writes is used.",
             "- **cli**: `python -m twineauthenticate` alone, the same environment, the",
             "  bundle's copy of the package and its `_vendor/` on PYTHONPATH.",
