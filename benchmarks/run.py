@@ -59,7 +59,6 @@ from tests.test_reliability_helpers import Tls, make_tls  # noqa: E402
 from twineauthenticate._http import ATTEMPTS, CONNECT_TIMEOUT, DEADLINE, READ_TIMEOUT  # noqa: E402
 from twineauthenticate.commands import parse_output  # noqa: E402
 from twineauthenticate.emulator import Emulator, Feed  # noqa: E402
-from twineauthenticate.emulator._http import RequestHandler  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -260,11 +259,6 @@ class Emulators:
 
 @contextmanager
 def emulators(tls: Tls) -> Iterator[Emulators]:
-    # The emulator writes a response's headers and body in two sends; on a kept-alive
-    # connection Nagle's algorithm then holds the body until the client's delayed ACK,
-    # 40 ms later on Linux. Azure DevOps has no such stall, so the benchmark sets
-    # TCP_NODELAY on the emulator's connections (the standard library's switch).
-    RequestHandler.disable_nagle_algorithm = True
     with ExitStack() as stack:
         feeds = [Feed("MyFeed"), Feed("ProjFeed", project="My Project"), *TEN_FEEDS]
         services = stack.enter_context(Emulator(feeds=feeds, token=TOKEN))
@@ -722,8 +716,7 @@ class Report:
             "- The emulator runs in the benchmark's own process (a thread per connection);",
             "  its CPU time is not counted. *requests/run* is the number of requests it",
             "  logged during each run (every distinct value seen). The latency is added",
-            "  to every answer. Its connections get `TCP_NODELAY` (see *About the",
-            "  emulator* below).",
+            "  to every answer.",
             "",
         ]
         for latency in sorted(self.blocks):
