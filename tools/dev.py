@@ -75,7 +75,7 @@ def setup() -> None:
 
 
 def in_venv(*args: str) -> int:
-    """Run the venv's Python (or, for a first argument without a dash, its script)."""
+    """Run the venv's Python, or the venv's script named by the first argument."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = [str(PYTHON), *args]
     if args and args[0].isidentifier() and (BIN / args[0]).exists():
@@ -91,7 +91,6 @@ def test(extra: list[str]) -> int:
         (
             "vermin (runs on Python 3.9)",
             [
-                "-m",
                 "vermin",
                 "-t=3.9-",
                 "--violations",
