@@ -64,6 +64,9 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 MEASURE = HERE / "measure.py"
 DOCS = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"
+README_START = "<!-- benchmarks: written by benchmarks/run.py --write-docs -->"
+README_END = "<!-- end of benchmarks -->"
 TASK_NAME = "TwineAuthenticate"
 FRESH_ENTRY = "<fresh bundle>/index.js"  # replaced by the entry script of the unpacked copy
 
@@ -230,7 +233,7 @@ def run_rounds(
 def build_bundles(out: Path) -> tuple[Path, Path]:
     """The plain and the precompiled bundle: (plain out dir, compiled out dir)."""
     plain, compiled = out / "bundle", out / "bundle-compiled"
-    for folder, extra in ((plain, []), (compiled, ["--compile"])):
+    for folder, extra in ((plain, ["--no-compile"]), (compiled, ["--compile"])):
         cmd = [sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(folder)]
         proc = subprocess.run([*cmd, "--no-vsix", *extra], capture_output=True, text=True)
         if proc.returncode != 0:
@@ -843,6 +846,41 @@ def version_of(command: Sequence[str]) -> str:
     return (proc.stdout or proc.stderr).strip()
 
 
+def _section(text: str, heading: str) -> str:
+    """The body of the ``## heading`` section of ``text``."""
+    body = text.split(f"\n## {heading}\n", 1)[1]
+    return body.split("\n## ", 1)[0].strip()
+
+
+def update_readme(text: str) -> None:
+    """Put the machine, the warm runs and the targets between the README's markers."""
+    readme = README.read_text(encoding="utf-8")
+    if README_START not in readme or README_END not in readme:
+        print("README.md has no benchmark markers; left as it is", file=sys.stderr)
+        return
+    facts = [
+        line for line in text.splitlines() if line.startswith(("- Date:", "- Machine:", "- OS:"))
+    ]
+    facts += [line for line in text.splitlines() if line.startswith("- Python ")]
+    block = "\n\n".join(
+        [
+            README_START,
+            "\n".join(facts),
+            "Warm runs, no added latency (medians of 10 runs after a warm-up):",
+            _section(text, "Warm runs, 0 ms per request"),
+            "Targets:",
+            _section(text, "Targets"),
+            "Every table, the cold and silent-server runs and where the time goes:"
+            " [docs/benchmarks.md](docs/benchmarks.md).",
+            README_END,
+        ]
+    )
+    head, rest = readme.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    README.write_text(head + block + tail, encoding="utf-8")
+    print("updated README.md", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=10, help="measured rounds (default 10)")
@@ -894,6 +932,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DOCS.parent.mkdir(parents=True, exist_ok=True)
         DOCS.write_text(text, encoding="utf-8")
         print(f"wrote {DOCS.relative_to(ROOT)}", file=sys.stderr)
+        update_readme(text)
     unexpected = [
         s["key"]
         for stats in [*report.blocks.values(), report.cold, report.silent]

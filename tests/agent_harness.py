@@ -70,8 +70,7 @@ InputValue = Union[str, bool, int, Sequence[str], None]
 def build_bundle(out: Path, *, compile_: bool = False, timeout: float = 600) -> Path:
     """``tools/package.py --no-vsix`` into ``out``; the task folder it made."""
     cmd = [sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out), "--no-vsix"]
-    if compile_:
-        cmd.append("--compile")
+    cmd.append("--compile" if compile_ else "--no-compile")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"package.py failed:\n{proc.stdout}{proc.stderr}")

@@ -1,6 +1,6 @@
 """Build the task folder, its zip and the extension.
 
-    python3 tools/package.py [--out dist] [--compile] [--no-vsix]
+    python3 tools/package.py [--out dist] [--no-compile] [--no-vsix]
 
 Writes, under --out (default dist/):
   task/TwineAuthenticate/     the folder the agent downloads: task.json, the Node entry
@@ -12,8 +12,10 @@ Writes, under --out (default dist/):
                               the extension, packed by tfx-cli from vss-extension.json
                               (tfx-cli is installed into node_modules/ from package-lock.json)
 
---compile adds bytecode (unchecked-hash .pyc, for the Python running this script) so the
-first run on an agent need not compile; off by default. Wheels are cached in build/wheels.
+The bundle ships bytecode (unchecked-hash .pyc) for the Python running this script, so the
+first run on an agent with that Python version need not compile (hosted agents start every
+job from a fresh task folder); other versions ignore it. --no-compile leaves it out.
+Wheels are cached in build/wheels.
 """
 
 from __future__ import annotations
@@ -315,7 +317,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the task bundle, its zip and the .vsix.")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (dist/)")
     parser.add_argument(
-        "--compile", action="store_true", help="ship .pyc for the Python running this script"
+        "--compile",
+        action="store_true",
+        default=True,
+        help="ship .pyc for the Python running this script (the default)",
+    )
+    parser.add_argument(
+        "--no-compile", dest="compile", action="store_false", help="ship no bytecode"
     )
     parser.add_argument("--no-vsix", action="store_true", help="skip the extension (no npm)")
     args = parser.parse_args(argv)
