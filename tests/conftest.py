@@ -17,6 +17,20 @@ from tests.helpers import base_env, build_token_env
 BUILD_TOKEN = "build-token-3f9a7c1e"
 
 
+def loopback_only(event: str, args: tuple[Any, ...]) -> None:
+    """Audit hook: a test process may connect to loopback only, never to anything else."""
+    if event != "socket.connect" or len(args) < 2:
+        return
+    address = args[1]
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host not in ("localhost", "::1") and not host.startswith("127."):
+            raise PermissionError(f"tests may reach loopback only, not {host}")
+
+
+sys.addaudithook(loopback_only)
+
+
 @pytest.fixture
 def agent_temp(tmp_path: Path) -> Path:
     path = tmp_path / "agent-temp"

@@ -96,3 +96,15 @@ def test_overlapping_secrets_are_masked_whole() -> None:
     agent.set_secret("defghi")
     agent.info("x abcdefghi y defghi abcdef")
     assert out.getvalue().splitlines()[-1] == "x *** y *** ***"
+
+
+def test_the_test_suite_reaches_loopback_only() -> None:
+    import pytest
+
+    from tests.conftest import loopback_only
+
+    loopback_only("socket.connect", (None, ("127.0.0.1", 80)))
+    loopback_only("socket.connect", (None, ("::1", 80, 0, 0)))
+    loopback_only("socket.connect", (None, "/run/some.sock"))
+    with pytest.raises(PermissionError):
+        loopback_only("socket.connect", (None, ("203.0.113.9", 443)))

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 from .agent import Agent
-from .pypirc import FILE_NAME, FOLDER
+from .pypirc import FILE_NAME, FOLDER, file_identity
 from .task import STATE_VARIABLE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
@@ -26,7 +26,7 @@ def _written_by_task(agent: Agent, path: Path, info: os.stat_result) -> tuple[bo
         except ValueError:
             state = None
     if isinstance(state, dict) and state.get("path") == str(path):
-        same = state.get("id") == f"{info.st_dev}:{info.st_ino}"
+        same = state.get("id") == file_identity(info)
         folder = Path(state["dir"]) if same and state.get("dir") else None
         return same, folder
     # No record (a local run): only the task's own layout counts, and never through a

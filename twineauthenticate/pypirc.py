@@ -127,11 +127,20 @@ def plan_target(agent: Agent) -> Target:
     return Target(None, Path(temp) / FOLDER)
 
 
+def file_identity(info: os.stat_result) -> str:
+    """What tells the file the task wrote from any later file at the same path.
+
+    The inode number alone is not enough: a file created after ours was deleted
+    may get the same one.
+    """
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+
+
 @dataclass(frozen=True)
 class Written:
     path: Path
     created_dir: Path | None
-    identity: str  # "device:inode" of the file written
+    identity: str  # file_identity() of the file written
 
 
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -213,7 +222,7 @@ def write(target: Target, text: str, repositories: Sequence[Repository]) -> Writ
         tmp = None
         info = path.lstat()
         done = True
-        return Written(path, created, f"{info.st_dev}:{info.st_ino}")
+        return Written(path, created, file_identity(info))
     except OSError as exc:
         raise TaskError("Error_WriteFailed", where, exc.strerror or str(exc)) from None
     finally:
