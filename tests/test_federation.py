@@ -303,6 +303,8 @@ def test_feed_and_federated_feed_with_the_same_name(
     assert message.startswith(
         f"Two sources would both be the repository 'X' (feed 'X' and feedUrl '{url}')"
     ), message
+    assert emu.requests == []  # found before any request or token exchange
+    assert emu.issued_oidc_tokens == []
 
 
 def test_connection_and_federated_feed_with_the_same_name(

@@ -51,16 +51,22 @@ def value_problem(value: str) -> str | None:
     return None
 
 
+def check_names(sources: Sequence[tuple[str, str]]) -> None:
+    """Refuse names twine cannot select and duplicates; ``sources`` are (name, origin)."""
+    seen: dict[str, str] = {}
+    for name, origin in sources:
+        problem = name_problem(name)
+        if problem:
+            raise TaskError("Error_UnusableName", name, origin, problem)
+        if name in seen:
+            raise TaskError("Error_DuplicateName", name, seen[name], origin)
+        seen[name] = origin
+
+
 def check_repositories(repositories: Sequence[Repository]) -> None:
     """Refuse names twine cannot select, duplicates, and values that would not read back."""
-    seen: dict[str, Repository] = {}
+    check_names([(repo.name, repo.origin) for repo in repositories])
     for repo in repositories:
-        problem = name_problem(repo.name)
-        if problem:
-            raise TaskError("Error_UnusableName", repo.name, repo.origin, problem)
-        if repo.name in seen:
-            raise TaskError("Error_DuplicateName", repo.name, seen[repo.name].origin, repo.origin)
-        seen[repo.name] = repo
         for label, value in (
             ("URL", repo.url),
             ("user name", repo.username),

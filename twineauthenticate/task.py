@@ -40,10 +40,15 @@ def collect(agent: Agent) -> list[Repository]:
     # Connections need no network: check them first, so a typo fails fast.
     connections = [connection_repository(agent, c) for c in inputs.connections]
     token = agent.build_token()
+    names = [(f.name, f"feed '{f.display}'") for f in inputs.feeds]
+    names += [(r.name, r.origin) for r in connections]
     if inputs.federation:
         from .federation import check
 
-        check(agent, inputs.federation, token)  # feedUrl's form and the connection: no network
+        checked = check(agent, inputs.federation, token)  # no network: the URL, the connection
+        names.append((checked.name, f"feedUrl '{inputs.federation.feed_url}'"))
+    # Names twine cannot use, and duplicates, fail before any request or token exchange.
+    pypirc.check_names(names)
     repositories: list[Repository] = []
     http = _http(agent) if inputs.feeds or inputs.federation else None
     if inputs.feeds:
