@@ -6,13 +6,14 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twineauthenticate.commands import Command, parse_output
+from twineauthenticate.commands import Command, parse_line, parse_output
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,3 +138,109 @@ def make_wheel(directory: Path, name: str = "demo_pkg", version: str = "0.1.0") 
             archive.writestr(member, data)
         archive.writestr(f"{dist_info}/RECORD", record)
     return path
+
+
+# -- what a user sees -------------------------------------------------------------------
+
+
+def files_under(path: Path) -> list[Path]:
+    """Every file or link below ``path`` (folders alone do not count)."""
+    return sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def assert_failed_cleanly(run: TaskRun, agent_temp: Path) -> str:
+    """Exit code 1, ``task.complete result=Failed``, one error, no file, no PYPIRC_PATH."""
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.result == "Failed", run.stdout
+    assert len(run.named("task.complete")) == 1
+    assert "PYPIRC_PATH" not in run.variables
+    assert files_under(agent_temp) == []
+    assert len(run.errors) == 1, run.errors
+    assert run.stderr == ""
+    return run.errors[0]
+
+
+def secret_leaks(stdout: str, stderr: str, secret: str) -> list[str]:
+    """Where ``secret`` shows outside a ``task.setsecret`` command (empty when nowhere).
+
+    Checked twice: in the raw lines, and in what the agent reads once it has
+    unescaped each command's properties and message. ``task.setsecret`` lines are
+    consumed by the agent and never shown (another secret may contain this one).
+    """
+    leaks: list[str] = []
+    if secret in stderr:
+        leaks.append("stderr")
+    for line in re.split(r"\r\n|\r|\n", stdout):
+        command = parse_line(line)
+        if command is not None and command.command == "task.setsecret":
+            continue
+        shown = [line]
+        if command is not None:
+            shown += [command.message, *command.properties.values()]
+        if any(secret in text for text in shown):
+            leaks.append(line)
+    return leaks
+
+
+def assert_no_secret_in_clear(run: TaskRun, *secrets: str) -> None:
+    for secret in secrets:
+        assert secret
+        assert secret_leaks(run.stdout, run.stderr, secret) == []
+
+
+# -- TLS ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tls:
+    cert: Path
+    key: Path
+    ca: Path
+
+
+def make_tls(folder: Path) -> Tls:
+    """A private CA and a server certificate for ``localhost`` and 127.0.0.1."""
+    import trustme
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    issued = ca.issue_cert("localhost", "127.0.0.1")
+    paths = Tls(folder / "cert.pem", folder / "key.pem", folder / "ca.pem")
+    issued.cert_chain_pems[0].write_to_path(str(paths.cert))
+    for pem in issued.cert_chain_pems[1:]:
+        pem.write_to_path(str(paths.cert), append=True)
+    issued.private_key_pem.write_to_path(str(paths.key))
+    ca.cert_pem.write_to_path(str(paths.ca))
+    return paths
+
+
+# -- twine ------------------------------------------------------------------------------
+
+
+def twine_upload(
+    pypirc: Path, repository: str, *files: Path, cert: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real ``twine upload -r REPOSITORY --config-file PYPIRC``, as a pipeline step runs it."""
+    extra = ["--cert", str(cert)] if cert is not None else []
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override twine's --cert.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "-r",
+            repository,
+            "--config-file",
+            str(pypirc),
+            *extra,
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, "TWINE_NON_INTERACTIVE": "1"},
+        timeout=120,
+    )

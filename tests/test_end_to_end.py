@@ -12,29 +12,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.conftest import BUILD_TOKEN, PYPISERVER_PASSWORD, agent_env_for
-from tests.helpers import TaskRun, base_env, connection_env, make_wheel, run_task
-
-
-def twine_upload(pypirc: Path, name: str, *files: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "upload",
-            "--non-interactive",
-            "--disable-progress-bar",
-            "-r",
-            name,
-            "--config-file",
-            str(pypirc),
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TWINE_NON_INTERACTIVE": "1"},
-        timeout=120,
-    )
+from tests.helpers import TaskRun, base_env, connection_env, make_wheel, run_task, twine_upload
 
 
 def pip_install_and_import(index_url: str, token: str, module: str, target: Path) -> str:

@@ -10,16 +10,22 @@ from __future__ import annotations
 import io
 import json
 import stat
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import BUILD_TOKEN, agent_env_for
-from tests.helpers import TaskRun, base_env, connection_env, make_wheel, run_task
+from tests.helpers import (
+    Tls,
+    assert_failed_cleanly,
+    assert_no_secret_in_clear,
+    connection_env,
+    make_tls,
+    make_wheel,
+    run_task,
+    twine_upload,
+)
 from twineauthenticate.agent import Agent
 from twineauthenticate.exceptions import TaskError
 from twineauthenticate.federation import PPE_AUTHORITY, PUBLIC_AUTHORITY, authority, feed_name
@@ -34,27 +40,9 @@ EXPECTED_FORM = "https://pkgs.dev.azure.com/{organization}/{project}/_packaging/
 # -- fixtures ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Tls:
-    cert: Path
-    key: Path
-    ca: Path
-
-
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    import trustme
-
-    folder = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    issued = ca.issue_cert("localhost", "127.0.0.1")
-    paths = Tls(folder / "cert.pem", folder / "key.pem", folder / "ca.pem")
-    issued.cert_chain_pems[0].write_to_path(str(paths.cert))
-    for pem in issued.cert_chain_pems[1:]:
-        pem.write_to_path(str(paths.cert), append=True)
-    issued.private_key_pem.write_to_path(str(paths.key))
-    ca.cert_pem.write_to_path(str(paths.ca))
-    return paths
+    return make_tls(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
@@ -122,56 +110,6 @@ def wif_env(emu: Any, agent_temp: Path, tls: Tls, **extra: str) -> dict[str, str
     return env
 
 
-def files_under(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file())
-
-
-def assert_failed_cleanly(run: TaskRun, agent_temp: Path) -> str:
-    """The run failed with one error, wrote nothing and set no PYPIRC_PATH."""
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert run.result == "Failed"
-    assert "PYPIRC_PATH" not in run.variables
-    assert files_under(agent_temp) == []
-    assert len(run.errors) == 1, run.errors
-    assert run.stderr == ""
-    return run.errors[0]
-
-
-def assert_no_secret_in_clear(run: TaskRun, *secrets: str) -> None:
-    """A secret appears only inside its own task.setsecret command."""
-    for secret in secrets:
-        assert secret
-        lines = [line for line in run.stdout.splitlines() if secret in line]
-        assert lines == [f"##vso[task.setsecret]{secret}"], lines
-        assert secret not in run.stderr
-
-
-def twine_upload(
-    pypirc: Path, repository: str, ca: Path, wheel: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "upload",
-            "--non-interactive",
-            "--disable-progress-bar",
-            "-r",
-            repository,
-            "--config-file",
-            str(pypirc),
-            "--cert",
-            str(ca),
-            str(wheel),
-        ],
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 # -- end to end -------------------------------------------------------------------------
 
 
@@ -209,7 +147,7 @@ def test_federated_feed_then_real_twine_upload(
     assert methods[2][1].endswith(f"/_entra/{emu.tenant_id}/oauth2/v2.0/token")
 
     wheel = make_wheel(tmp_path / "dist")
-    upload = twine_upload(path, "FedFeed", tls.ca, wheel)
+    upload = twine_upload(path, "FedFeed", wheel, cert=tls.ca)
     assert upload.returncode == 0, upload.stdout + upload.stderr
     assert emu.uploaded_files("FedFeed", project="Other Project") == [wheel.name]
     assert emu.uploaded_files("MyFeed") == []
@@ -241,7 +179,7 @@ def test_tenant_falls_back_to_the_connection(
         emu.requests[-1].path.split("?")[0].endswith(f"/_entra/{emu.tenant_id}/oauth2/v2.0/token")
     )
     wheel = make_wheel(tmp_path / "dist", name="fallback_pkg")
-    upload = twine_upload(run.pypirc, "FedFeed", tls.ca, wheel)
+    upload = twine_upload(run.pypirc, "FedFeed", wheel, cert=tls.ca)
     assert upload.returncode == 0, upload.stdout + upload.stderr
     assert emu.uploaded_files("FedFeed", project="Other Project") == [wheel.name]
 

@@ -15,7 +15,9 @@ from twineauthenticate.exceptions import TaskError
 from twineauthenticate.repository import Repository
 
 
-def repo(name: str, url: str = "https://x/upload", user: str = "build", pw: str = "t") -> Repository:
+def repo(
+    name: str, url: str = "https://x/upload", user: str = "build", pw: str = "t"
+) -> Repository:
     return Repository(name, url, user, pw, "feed", f"feed '{name}'")
 
 

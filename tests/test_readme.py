@@ -28,8 +28,9 @@ def test_packaging_section_starts_with_the_build_command() -> None:
 
 
 def test_the_demo_succeeds() -> None:
+    """The README's demo command, as a user runs it (it sets up .venv when missing)."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "demo.py")],
+        [sys.executable, str(ROOT / "tools" / "dev.py"), "demo"],
         capture_output=True,
         text=True,
         timeout=600,

@@ -22,80 +22,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import ROOT, TaskRun
-from twineauthenticate.commands import parse_line
-
-
-def files_under(path: Path) -> list[Path]:
-    """Every file or link below ``path`` (folders alone do not count)."""
-    return sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
-
-
-def assert_failed_cleanly(run: TaskRun, agent_temp: Path) -> str:
-    """Exit code 1, ``task.complete result=Failed``, one error, no file, no PYPIRC_PATH."""
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert run.result == "Failed", run.stdout
-    assert len(run.named("task.complete")) == 1
-    assert "PYPIRC_PATH" not in run.variables
-    assert files_under(agent_temp) == []
-    assert len(run.errors) == 1, run.errors
-    assert run.stderr == ""
-    return run.errors[0]
-
-
-def secret_leaks(stdout: str, stderr: str, secret: str) -> list[str]:
-    """Where ``secret`` shows outside a ``task.setsecret`` command (empty when nowhere).
-
-    Checked twice: in the raw lines, and in what the agent reads once it has
-    unescaped each command's properties and message. ``task.setsecret`` lines are
-    consumed by the agent and never shown (another secret may contain this one).
-    """
-    leaks: list[str] = []
-    if secret in stderr:
-        leaks.append("stderr")
-    for line in re.split(r"\r\n|\r|\n", stdout):
-        command = parse_line(line)
-        if command is not None and command.command == "task.setsecret":
-            continue
-        shown = [line]
-        if command is not None:
-            shown += [command.message, *command.properties.values()]
-        if any(secret in text for text in shown):
-            leaks.append(line)
-    return leaks
-
-
-def assert_no_secret_in_clear(run: TaskRun, *secrets: str) -> None:
-    for secret in secrets:
-        assert secret
-        assert secret_leaks(run.stdout, run.stderr, secret) == []
-
-
-# -- TLS ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tls:
-    cert: Path
-    key: Path
-    ca: Path
-
-
-def make_tls(folder: Path) -> Tls:
-    """A private CA and a server certificate for ``localhost`` and 127.0.0.1."""
-    import trustme
-
-    folder.mkdir(parents=True, exist_ok=True)
-    ca = trustme.CA()
-    issued = ca.issue_cert("localhost", "127.0.0.1")
-    paths = Tls(folder / "cert.pem", folder / "key.pem", folder / "ca.pem")
-    issued.cert_chain_pems[0].write_to_path(str(paths.cert))
-    for pem in issued.cert_chain_pems[1:]:
-        pem.write_to_path(str(paths.cert), append=True)
-    issued.private_key_pem.write_to_path(str(paths.key))
-    ca.cert_pem.write_to_path(str(paths.ca))
-    return paths
-
+from tests.helpers import (  # noqa: F401 - shared with the reliability tests
+    ROOT,
+    TaskRun,
+    Tls,
+    assert_failed_cleanly,
+    assert_no_secret_in_clear,
+    files_under,
+    make_tls,
+    secret_leaks,
+)
 
 # -- a real proxy ------------------------------------------------------------------------
 

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import agent_env_for
-from tests.helpers import connection_env, run_task
-from tests.test_federation import CLIENT_ID, CONNECTION, Tls, wif_env
-from tests.test_reliability_helpers import make_tls
+from tests.helpers import Tls, connection_env, make_tls, run_task
+from tests.test_federation import CLIENT_ID, CONNECTION, wif_env
 from twineauthenticate.emulator import Feed
 
 TEN_FEEDS = [Feed(f"Feed{i}") for i in range(5)] + [
@@ -29,8 +28,7 @@ TEN_FEEDS_INPUT = ", ".join(f"{f.project}/{f.name}" if f.project else f.name for
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    made = make_tls(tmp_path_factory.mktemp("tls"))
-    return Tls(made.cert, made.key, made.ca)
+    return make_tls(tmp_path_factory.mktemp("tls"))
 
 
 def federation_emulator(make_emulator: Any, tls: Tls, mode: str = "services") -> Any:

@@ -14,7 +14,10 @@ TEMPLATE = "{project}/_packaging/{feedId}/pypi/upload"
     [
         ({"feedId": "MyFeed", "project": ""}, "_packaging/MyFeed/pypi/upload"),
         ({"feedId": "MyFeed"}, "_packaging/MyFeed/pypi/upload"),
-        ({"feedId": "my.feed", "project": "My Project"}, "My%20Project/_packaging/my.feed/pypi/upload"),
+        (
+            {"feedId": "my.feed", "project": "My Project"},
+            "My%20Project/_packaging/my.feed/pypi/upload",
+        ),
         ({"feedId": "a/b?c#d&e", "project": "p"}, "p/_packaging/a%2Fb%3Fc%23d%26e/pypi/upload"),
         ({"feedId": "x(1)!*'~", "project": "Ä"}, "%C3%84/_packaging/x(1)!*'~/pypi/upload"),
     ],

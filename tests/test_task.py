@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import sys
@@ -12,32 +11,20 @@ from typing import Any
 import pytest
 
 from tests.conftest import BUILD_TOKEN, agent_env_for
-from tests.helpers import TaskRun, base_env, connection_env, make_wheel, run_task
+from tests.helpers import (
+    TaskRun,
+    assert_failed_cleanly,
+    assert_no_secret_in_clear,
+    base_env,
+    connection_env,
+    files_under,
+    make_wheel,
+    run_task,
+    twine_upload,
+)
 
 PYPI_TOKEN = "pypi-AgEIcHlwaS5vcmcCJGUwMjQ"
 EXT_PASSWORD = "ext-password-9d2f"
-
-
-def files_under(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file())
-
-
-def assert_no_secret_in_clear(run: TaskRun, *secrets: str) -> None:
-    """A secret appears only inside its own task.setsecret command."""
-    for secret in secrets:
-        lines = [line for line in run.stdout.splitlines() if secret in line]
-        assert all(line.startswith("##vso[task.setsecret]") for line in lines), lines
-        assert secret not in run.stderr
-
-
-def assert_failed_cleanly(run: TaskRun, agent_temp: Path) -> str:
-    assert run.returncode == 1
-    assert run.result == "Failed"
-    assert "PYPIRC_PATH" not in run.variables
-    assert files_under(agent_temp) == []
-    assert len(run.errors) == 1
-    assert run.stderr == ""
-    return run.errors[0]
 
 
 def test_organization_feed_on_services(make_emulator: Any, agent_temp: Path) -> None:
@@ -427,23 +414,6 @@ def test_real_twine_uploads_through_a_password_connection(
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
     wheel = make_wheel(tmp_path / "dist")
-    upload = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twine",
-            "upload",
-            "--non-interactive",
-            "--disable-progress-bar",
-            "-r",
-            "private",
-            "--config-file",
-            str(run.pypirc),
-            str(wheel),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TWINE_NON_INTERACTIVE": "1"},
-    )
+    upload = twine_upload(run.pypirc, "private", wheel)
     assert upload.returncode == 0, upload.stdout + upload.stderr
     assert [p.name for p in pypiserver.packages.iterdir()] == [wheel.name]
