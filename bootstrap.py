@@ -6,14 +6,15 @@ try the next one. On Python 3.9 or later it puts the vendored dependencies and
 the task folder at the front of sys.path (in a checkout without ``_vendor``,
 site-packages too: the launcher starts Python with ``-S``) and runs the task.
 
-Exit codes: 0 and 1 come from the task (1 = failure already reported on
-stdout); TOO_OLD = interpreter too old; CRASHED = the task could not be
-imported or raised, traceback on stderr and nothing reported.
+Exit codes: REPORTED (0) = the task ran and reported its result (succeeded or
+failed) with task.complete; TOO_OLD = interpreter too old; CRASHED = the task
+could not be imported or raised, traceback on stderr and nothing reported.
 """
 
 import os
 import sys
 
+REPORTED = 0
 TOO_OLD = 87
 CRASHED = 70
 
@@ -52,7 +53,9 @@ def main(argv):  # type: (list[str]) -> int
 
         traceback.print_exc()
         return CRASHED
-    return code if isinstance(code, int) else CRASHED
+    # The task reported its result with task.complete: 0 tells the launcher so, and
+    # any other exit code means the interpreter never got that far.
+    return REPORTED if code in (0, 1) else CRASHED
 
 
 if __name__ == "__main__":

@@ -348,15 +348,16 @@ function main(mode) {
       }
       settled = true;
       child = null;
-      if (signal === null && (code === 0 || code === 1)) {
-        return; // the task reported its result itself
+      if (signal === null && code === 0) {
+        return; // the task reported its result itself (bootstrap.py exits 0 once it has)
       }
       if (signal === null) {
         // Exit 87 is the bootstrap's "too old"; an older Python may also refuse
-        // -I or the bootstrap's syntax. Either way, if it is too old, try the next.
+        // -I or the bootstrap's syntax, and a broken interpreter (a shim of a version
+        // that is not installed) fails before running anything. Then try the next.
         const probe = queryVersion(candidate, platform, env);
         outcomes.set(candidate, probe);
-        if (code === TOO_OLD_EXIT || (probe.version !== null && !isSupported(probe.version))) {
+        if (code === TOO_OLD_EXIT || probe.version === null || !isSupported(probe.version)) {
           next();
           return;
         }

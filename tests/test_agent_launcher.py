@@ -123,6 +123,25 @@ def test_too_old_python_first_then_a_good_one(agent_job: MakeJob, tmp_path: Path
     assert len(calls(good_dir)) == 1
 
 
+def test_broken_interpreter_first_then_a_good_one(agent_job: MakeJob, tmp_path: Path) -> None:
+    """A shim whose version is not installed exits 1 before running anything: the
+    step must not pass for succeeded, and the next interpreter on PATH is used."""
+    shim_dir, good_dir = tmp_path / "shim", tmp_path / "good"
+    shim = shim_dir / "python3"
+    shim_dir.mkdir()
+    shim.write_text(
+        f'#!/bin/sh\necho "python3 $*" >> "{shim_dir}/calls.log"\n'
+        'echo "pyenv: python3: command not found" >&2\nexit 1\n'
+    )
+    shim.chmod(0o755)
+    wrapper(good_dir, "python", "good")
+    job = agent_job(python=None, path=os.pathsep.join([str(shim_dir), str(good_dir)]))
+    result = job.run(OFFLINE)
+    assert result.result == "Succeeded", result.stdout + result.stderr
+    assert "PYPIRC_PATH" in result.variables
+    assert len(calls(good_dir)) == 1
+
+
 def test_python2_that_refuses_dash_i_counts_as_too_old(agent_job: MakeJob, tmp_path: Path) -> None:
     py2 = fake_python(
         tmp_path / "py2",
