@@ -108,3 +108,11 @@ def test_the_test_suite_reaches_loopback_only() -> None:
     loopback_only("socket.connect", (None, "/run/some.sock"))
     with pytest.raises(PermissionError):
         loopback_only("socket.connect", (None, ("203.0.113.9", 443)))
+
+
+def test_variable_values_are_not_changed_by_masking() -> None:
+    agent, out = make({})
+    agent.set_secret("agent")
+    agent.set_variable("PYPIRC_PATH", "/home/agent/_temp/.pypirc")
+    commands = [c for c in parse_output(out.getvalue()) if c.command == "task.setvariable"]
+    assert commands[0].message == "/home/agent/_temp/.pypirc"

@@ -324,6 +324,14 @@ class RecordingAgent(Agent):
         self.meant.append(Command(name, props, self.mask(message)))
         super().command(name, properties, message)
 
+    def set_variable(
+        self, name: str, value: str, *, secret: bool = False, output: bool = False
+    ) -> None:
+        # A variable's value is meant as it is: never masked (see Agent.set_variable).
+        props = {"variable": name, "isOutput": str(output).lower(), "issecret": str(secret).lower()}
+        self.meant.append(Command("task.setvariable", props, value))
+        super().set_variable(name, value, secret=secret, output=output)
+
 
 @dataclass
 class Outcome:
@@ -415,7 +423,13 @@ def run_case(emu: Any, given: Inputs) -> Iterator[Case]:
     with tempfile.TemporaryDirectory(prefix="hostile-") as folder:
         temp = Path(folder) / "agent-temp"
         temp.mkdir()
-        assume(usable_secrets(given, fixed_text(emu, temp)))
+        corpus = fixed_text(emu, temp)
+        if given.pypirc_name:
+            # PYPIRC_PATH's value is set as it is, never masked (the agent masks its
+            # display): a secret inside the path is a coincidence, not a leak.
+            path = str(temp / "given" / given.pypirc_name)
+            corpus += "\n" + path + "\n" + json.dumps(path)
+        assume(usable_secrets(given, corpus))
         emu.add_token(given.build_token)
         outcome = run_in_process(environment(given, temp, emu.collection_url))
         sources, problem = expected_sources(given, emu.packaging_url)

@@ -210,9 +210,14 @@ class Agent:
     def set_variable(
         self, name: str, value: str, *, secret: bool = False, output: bool = False
     ) -> None:
-        """``task.setvariable`` with the exact properties of the Node task library."""
+        """``task.setvariable`` with the exact properties of the Node task library.
+
+        The value is written as it is (escaped, not masked): masking would change
+        it, e.g. a path that happens to contain a short secret. The agent masks
+        what it shows of it in the log.
+        """
         props = {"variable": name, "isOutput": str(output).lower(), "issecret": str(secret).lower()}
-        self.command("task.setvariable", props, value)
+        self._write(commands.format_command("task.setvariable", props, value), mask=False)
 
     def complete(self, succeeded: bool, message: str = "") -> None:
         self.command("task.complete", {"result": "Succeeded" if succeeded else "Failed"}, message)
