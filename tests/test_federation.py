@@ -20,6 +20,7 @@ from tests.helpers import (
     Tls,
     assert_failed_cleanly,
     assert_no_secret_in_clear,
+    base_env,
     connection_env,
     make_tls,
     make_wheel,
@@ -522,3 +523,17 @@ def test_authority_of_a_sovereign_cloud(named: str) -> None:
         # The connection's authority wins, also over a PPE collection.
         agent = _agent(SYSTEM_TEAMFOUNDATIONCOLLECTIONURI="https://x.vsts.me/", **environ)
         assert authority(agent, CONNECTION) == "https://login.chinacloudapi.cn/"
+
+
+def test_credentials_in_feed_url_are_refused_and_never_shown(agent_temp: Path) -> None:
+    url = "https://bob:hunter2-pass@pkgs.dev.azure.com/o/_packaging/f/pypi/upload/"
+    env = base_env(
+        AGENT_TEMPDIRECTORY=str(agent_temp),
+        INPUT_WORKLOADIDENTITYSERVICECONNECTION="c1",
+        INPUT_FEEDURL=url,
+    )
+    message = assert_failed_cleanly(run_task(env), agent_temp)
+    assert message.startswith(
+        "feedUrl 'https://***@pkgs.dev.azure.com/o/_packaging/f/pypi/upload/'"
+    )
+    assert "hunter2-pass" not in run_task(env).stdout

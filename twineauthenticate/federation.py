@@ -48,8 +48,16 @@ def feed_name(feed_url: str) -> str:
         or "?" in feed_url
         or "#" in feed_url
     ):
-        raise TaskError("Error_WifFeedUrl", feed_url)
+        raise TaskError("Error_WifFeedUrl", _without_userinfo(feed_url))
     return unquote(match.group("feed"))
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` for a message: credentials someone put in it are never shown."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def authority(agent: Agent, connection: str) -> str:
