@@ -144,7 +144,8 @@ def test_rerun_replaces_credentials_and_cleanup_leaves_nothing(
     new_token = "second-build-token-55aa"
     emu.add_token(new_token)
     emu.revoke_token(BUILD_TOKEN)
-    env = agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed", PYPIRC_PATH=str(first.pypirc))
+    # The job passes the variables the first run set (PYPIRC_PATH among them) to later steps.
+    env = agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed", **first.variables)
     env["ENDPOINT_AUTH_SYSTEMVSSCONNECTION"] = env["ENDPOINT_AUTH_SYSTEMVSSCONNECTION"].replace(
         BUILD_TOKEN, new_token
     )
@@ -161,3 +162,5 @@ def test_rerun_replaces_credentials_and_cleanup_leaves_nothing(
     assert done.result == "Succeeded"
     leftovers = [p for p in agent_temp.rglob("*") if p.is_file()]
     assert leftovers == []
+    # Nor the private folder the first run made (the second rewrote the file in it).
+    assert list((agent_temp / "twineAuthenticate").iterdir()) == []

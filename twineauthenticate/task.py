@@ -67,6 +67,19 @@ def collect(agent: Agent) -> list[Repository]:
     return repositories
 
 
+def _folder_of_earlier_run(agent: Agent, path: str) -> str:
+    """The private folder an earlier run of the job made for ``path`` (which this run
+    rewrote in place), so that the post-job step still removes it."""
+    raw = agent.get_variable(STATE_VARIABLE)
+    try:
+        state = json.loads(raw) if raw else None
+    except ValueError:
+        return ""
+    if isinstance(state, dict) and state.get("path") == path and isinstance(state.get("dir"), str):
+        return str(state["dir"])
+    return ""
+
+
 def run(agent: Agent) -> bool:
     """Run the task; report the result with ``task.complete``. True when it succeeded."""
     try:
@@ -76,11 +89,8 @@ def run(agent: Agent) -> bool:
         pypirc.check_repositories(repositories)
         written = pypirc.write(target, pypirc.render(repositories), repositories)
         agent.set_variable("PYPIRC_PATH", str(written.path))
-        state = {
-            "path": str(written.path),
-            "dir": str(written.created_dir or ""),
-            "id": written.identity,
-        }
+        folder = str(written.created_dir or "") or _folder_of_earlier_run(agent, str(written.path))
+        state = {"path": str(written.path), "dir": folder, "id": written.identity}
         agent.set_variable(STATE_VARIABLE, json.dumps(state))
         for repo in repositories:
             agent.info(agent.loc("Info_Repository", repo.name, repo.origin, repo.name))
