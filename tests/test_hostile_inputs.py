@@ -291,7 +291,7 @@ def expected_sources(given: Inputs, packaging: str) -> tuple[list[Source], str |
             or "[" in name
             or "]" in name
             or not name.isprintable()
-            or name.lower() in RESERVED
+            or name in RESERVED
         ):
             return [], f"unusable name {name!r}"
         if names.count(name) > 1:

@@ -138,3 +138,16 @@ def test_no_temp_directory_is_a_clear_error() -> None:
     with pytest.raises(TaskError) as info:
         pypirc.plan_target(Agent({}, io.StringIO()))
     assert info.value.key == "Error_NoTempDirectory"
+
+
+@pytest.mark.parametrize("name", ["default", "Default", "Distutils", "pypi", "my.feed_2-x"])
+def test_names_that_only_look_reserved_are_fine(name: str, tmp_path: Path) -> None:
+    pypirc.check_repositories([repo(name)])
+    written = pypirc.write(pypirc.Target(None, tmp_path), pypirc.render([repo(name)]), [repo(name)])
+    assert pypirc.read_back_problem(written.path, [repo(name)]) is None
+
+
+def test_relative_pypirc_path_is_refused() -> None:
+    with pytest.raises(TaskError) as info:
+        pypirc.plan_target(Agent({"PYPIRC_PATH": "creds/.pypirc"}, io.StringIO()))
+    assert info.value.key == "Error_PypircRelative"

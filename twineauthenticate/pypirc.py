@@ -21,7 +21,7 @@ FILE_NAME = ".pypirc"
 FOLDER = "twineAuthenticate"
 RESERVED = {
     "distutils": "it is the section that lists the repositories",
-    "default": "the configuration format reserves it for defaults",
+    "DEFAULT": "the configuration format reserves it for defaults",
 }
 
 
@@ -35,8 +35,8 @@ def name_problem(name: str) -> str | None:
         return "it contains '[' or ']'"
     if not name.isprintable():
         return "it contains a control character"
-    if name.lower() in RESERVED:
-        return RESERVED[name.lower()]
+    if name in RESERVED:  # configparser and twine match these names exactly
+        return RESERVED[name]
     return None
 
 
@@ -122,6 +122,8 @@ def plan_target(agent: Agent) -> Target:
     explicit = agent.get_variable("PYPIRC_PATH")
     if explicit:
         path = Path(explicit)
+        if not path.is_absolute():  # it would depend on the folder each step runs in
+            raise TaskError("Error_PypircRelative", explicit)
         if path.is_symlink():
             raise TaskError("Error_PypircIsLink", explicit)
         if path.exists() and not path.is_file():
