@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import typing
 from typing import Any
 
 import pytest
 
-from twineauthenticate import _record, repository
+from twineauthenticate import _record
 from twineauthenticate.agent import EndpointAuth
 from twineauthenticate.inputs import FeedRef
 from twineauthenticate.repository import Repository
@@ -81,6 +80,3 @@ def test_the_task_classes() -> None:
     assert FeedRef("f").display == "f" and FeedRef("f", "p").display == "p/f"
     assert EndpointAuth("Token").parameters == {}
     assert EndpointAuth("Token").parameters is not EndpointAuth("Token").parameters
-    assert repository.Kind == typing.Literal["feed", "connection", "federated"]
-    with pytest.raises(AttributeError):
-        _ = repository.NotThere  # type: ignore[attr-defined]

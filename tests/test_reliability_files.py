@@ -153,7 +153,7 @@ def fail_on(name: str) -> Callable[..., Any]:
     return fail
 
 
-@pytest.mark.parametrize("step", ["fsync", "replace"])
+@pytest.mark.parametrize("step", ["write", "replace"])
 def test_failure_before_the_rename_keeps_the_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import string
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -151,7 +150,7 @@ class Written:
     identity: str  # file_identity() of the file written
 
 
-_ALPHABET = string.ascii_lowercase + string.digits
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _random_name(length: int) -> str:
@@ -217,8 +216,11 @@ def write(target: Target, text: str, repositories: Sequence[Repository]) -> Writ
         try:
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o600)  # whatever the umask
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
+            # No fsync: a per-job temporary file need not survive a crash of the
+            # machine, and the rename alone keeps readers from a half-written one.
+            data = memoryview(text.encode("utf-8"))
+            while data:
+                data = data[os.write(fd, data) :]
         finally:
             os.close(fd)
         problem = read_back_problem(tmp, repositories)

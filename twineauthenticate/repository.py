@@ -9,14 +9,6 @@ if TYPE_CHECKING:
     from typing import Literal
 
     Kind = Literal["feed", "connection", "federated"]
-else:
-
-    def __getattr__(name: str) -> object:
-        if name == "Kind":  # the alias is built on first use: typing is slow to import
-            from typing import Literal
-
-            return Literal["feed", "connection", "federated"]
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
