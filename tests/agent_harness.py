@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from tests.helpers import TaskRun, secret_leaks
 from twineauthenticate.agent import env_key
-from twineauthenticate.commands import Command, parse_line, parse_output
+from twineauthenticate.commands import parse_output
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_HANDLERS = ("Node24", "Node20_1", "Node16", "Node10", "Node")
@@ -210,23 +211,10 @@ class Endpoint:
 
 
 @dataclass
-class TaskResult:
+class TaskResult(TaskRun):
     """What one run of a task handler printed, parsed as the agent parses it."""
 
-    exit_code: int
-    stdout: str
-    stderr: str
-    commands: list[Command]
     env: dict[str, str] = field(repr=False, default_factory=dict)
-
-    def named(self, name: str) -> list[Command]:
-        return [c for c in self.commands if c.command == name]
-
-    @property
-    def result(self) -> str | None:
-        """The result of the last ``task.complete``, or None when there was none."""
-        done = self.named("task.complete")
-        return done[-1].properties.get("result") if done else None
 
     @property
     def complete_message(self) -> str | None:
@@ -236,13 +224,9 @@ class TaskResult:
     @property
     def outcome(self) -> str:
         """The step's result as the agent shows it: a non-zero exit fails it whatever was said."""
-        if self.exit_code != 0:
+        if self.returncode != 0:
             return "Failed"
         return self.result or "Succeeded"
-
-    @property
-    def variables(self) -> dict[str, str]:
-        return {c.properties["variable"]: c.message for c in self.named("task.setvariable")}
 
     @property
     def secret_variables(self) -> set[str]:
@@ -253,40 +237,14 @@ class TaskResult:
         }
 
     @property
-    def secrets(self) -> list[str]:
-        """Values registered with ``task.setsecret``."""
-        return [c.message for c in self.named("task.setsecret")]
-
-    def issues(self, kind: str) -> list[str]:
-        return [c.message for c in self.named("task.logissue") if c.properties.get("type") == kind]
-
-    @property
-    def errors(self) -> list[str]:
-        return self.issues("error")
-
-    @property
-    def warnings(self) -> list[str]:
-        return self.issues("warning")
-
-    @property
     def agent_errors(self) -> list[str]:
         """The errors the run's summary shows: logged ones, plus the agent's own for an exit code."""
-        extra = [f"Exit code {self.exit_code} returned from process"] if self.exit_code else []
+        extra = [f"Exit code {self.returncode} returned from process"] if self.returncode else []
         return [*self.errors, *extra]
 
-    @property
-    def plain_lines(self) -> list[str]:
-        return [line for line in self.stdout.splitlines() if "##vso[" not in line]
-
     def lines_showing(self, secret: str) -> list[str]:
-        """Output lines that hold ``secret`` other than its own ``task.setsecret``."""
-
-        def registers(line: str) -> bool:
-            command = parse_line(line)
-            return command is not None and command.command == "task.setsecret"
-
-        lines = self.stdout.splitlines() + self.stderr.splitlines()
-        return [ln for ln in lines if secret in ln and not registers(ln)]
+        """Where ``secret`` shows other than in its own ``task.setsecret``."""
+        return secret_leaks(self.stdout, self.stderr, secret)
 
 
 @dataclass

@@ -33,6 +33,8 @@ def base_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class TaskRun:
+    """A run of the task, its stdout parsed as the agent parses it."""
+
     returncode: int
     stdout: str
     stderr: str
@@ -69,7 +71,9 @@ class TaskRun:
     def pypirc(self) -> Path:
         return Path(self.variables["PYPIRC_PATH"])
 
+    @property
     def plain_lines(self) -> list[str]:
+        """Output lines that are not logging commands."""
         return [line for line in self.stdout.splitlines() if "##vso[" not in line]
 
 

@@ -40,7 +40,7 @@ def job_for(agent_job: MakeJob, emu: Any, **options: Any) -> AgentJob:
 
 
 def assert_succeeded(result: TaskResult) -> None:
-    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
     assert result.result == "Succeeded", result.stdout + result.stderr
     assert result.errors == []
     assert result.stderr == ""
@@ -125,7 +125,7 @@ def test_connection_the_job_does_not_have(agent_job: MakeJob, make_emulator: Any
     emu = make_emulator(mode="services")
     job = job_for(agent_job, emu)
     result = job.run({"pythonUploadServiceConnection": EXT_ID})
-    assert result.exit_code == 0
+    assert result.returncode == 0
     assert result.result == "Failed"
     assert result.errors == [
         f"The service connection '{EXT_ID}' is not available to this job. Check that it exists"
@@ -153,7 +153,7 @@ def test_wrong_token_is_one_clear_failure(agent_job: MakeJob, make_emulator: Any
     emu = make_emulator(mode="services")
     job = agent_job(collection_uri=emu.collection_url, access_token="not-the-token")
     result = job.run({"artifactFeed": "MyFeed"})
-    assert result.exit_code == 0
+    assert result.returncode == 0
     assert result.result == "Failed"
     assert len(result.agent_errors) == 1
     assert result.errors[0].startswith("The build identity cannot reach ")

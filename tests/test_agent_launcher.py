@@ -60,7 +60,7 @@ def calls(folder: Path) -> list[str]:
 
 def assert_one_failure(result: TaskResult) -> str:
     """Failed with one error, the same text in task.complete, and no second failure."""
-    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
     assert result.result == "Failed"
     assert len(result.errors) == 1, result.stdout
     assert result.agent_errors == result.errors
@@ -73,7 +73,7 @@ def test_normal_run_starts_python_once(agent_job: MakeJob, tmp_path: Path) -> No
     wrapper(bin_dir, "python3", "python3")
     job = agent_job(python=None, path=os.pathsep.join([str(bin_dir), os.environ["PATH"]]))
     result = job.run(OFFLINE)
-    assert result.exit_code == 0
+    assert result.returncode == 0
     assert result.result == "Succeeded", result.stdout + result.stderr
     assert "PYPIRC_PATH" in result.variables
     (call,) = calls(bin_dir)
@@ -90,7 +90,7 @@ def test_no_python_on_path(agent_job: MakeJob, tmp_path: Path) -> None:
     assert "UsePythonVersion@0" in message
     # The post-job step only warns: the job shows one failure.
     (cleanup,) = job.post_job()
-    assert cleanup.exit_code == 0
+    assert cleanup.returncode == 0
     assert cleanup.result == "Succeeded"
     assert cleanup.errors == []
     assert cleanup.warnings == [message]

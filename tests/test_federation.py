@@ -139,7 +139,7 @@ def test_federated_feed_then_real_twine_upload(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert "0 organization feed(s), 0 service connection(s) and 1 federated feed(s)" in run.stdout
-    assert any("-r FedFeed --config-file $(PYPIRC_PATH)" in line for line in run.plain_lines())
+    assert any("-r FedFeed --config-file $(PYPIRC_PATH)" in line for line in run.plain_lines)
 
     # The flow: anonymous GET of the feed, OIDC token, Entra exchange, nothing else.
     methods = [(r.method, r.path.split("?")[0]) for r in emu.requests]
@@ -192,7 +192,7 @@ def test_transient_failures_of_oidc_and_entra_are_retried(
     emu.inject_faults(count=1, status=503, path_contains="/_entra/")
     run = run_task(wif_env(emu, agent_temp, tls))
     assert run.result == "Succeeded", run.stdout
-    assert sum("trying again" in line for line in run.plain_lines()) == 2
+    assert sum("trying again" in line for line in run.plain_lines) == 2
     assert emu.pending_faults == 0
 
 

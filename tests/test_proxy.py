@@ -135,7 +135,7 @@ def test_wrong_proxy_password_is_one_clear_error(
     assert "Check Agent.ProxyUrl and the proxy credentials." in message
     assert emu.requests == []
     # Not retried: a wrong password does not get better.
-    assert not any("trying again" in line for line in run.plain_lines())
+    assert not any("trying again" in line for line in run.plain_lines)
     assert proxy.auth_failures() == failures + 1
     assert_no_secret_in_clear(run, *encoded_forms(wrong))
 
@@ -233,7 +233,7 @@ def test_proxy_that_is_down_is_retried_then_one_clear_error(
     run = run_task(env)
     message = assert_failed_cleanly(run, agent_temp)
     assert message.startswith(f"The proxy http://127.0.0.1:{port} refused or failed the request")
-    assert sum("trying again" in line for line in run.plain_lines()) == 1
+    assert sum("trying again" in line for line in run.plain_lines) == 1
     assert emu.requests == []
 
 

@@ -40,7 +40,7 @@ def timed_run(env: dict[str, str]) -> tuple[TaskRun, float]:
 
 
 def retry_lines(run: TaskRun) -> list[str]:
-    return [line for line in run.plain_lines() if "trying again" in line]
+    return [line for line in run.plain_lines if "trying again" in line]
 
 
 class Clock:

@@ -48,7 +48,7 @@ def test_organization_feed_on_services(make_emulator: Any, agent_temp: Path) -> 
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert len(emu.requests) == 2
     assert all(r.auth_ok for r in emu.requests)
-    assert any("-r MyFeed --config-file $(PYPIRC_PATH)" in line for line in run.plain_lines())
+    assert any("-r MyFeed --config-file $(PYPIRC_PATH)" in line for line in run.plain_lines)
     assert "1 organization feed(s), 0 service connection(s) and 0 federated feed(s)" in run.stdout
     assert_no_secret_in_clear(run, BUILD_TOKEN)
     assert run.stderr == ""
@@ -317,7 +317,7 @@ def test_transient_failures_are_retried(make_emulator: Any, agent_temp: Path) ->
     run = run_task(agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed"))
     assert run.result == "Succeeded", run.stdout
     assert [r.status for r in emu.requests] == [503, 503, 200, 200]
-    assert sum("trying again" in line for line in run.plain_lines()) == 2
+    assert sum("trying again" in line for line in run.plain_lines) == 2
 
 
 def test_failed_run_keeps_an_earlier_file_untouched(make_emulator: Any, agent_temp: Path) -> None:
@@ -358,10 +358,10 @@ def test_cleanup_removes_the_file_and_its_folder(agent_temp: Path) -> None:
     assert done.result == "Succeeded"
     assert not folder.exists()
     assert files_under(agent_temp) == []
-    assert any("Removed the credentials file" in line for line in done.plain_lines())
+    assert any("Removed the credentials file" in line for line in done.plain_lines)
     again = run_task(cleanup_env(run, agent_temp), "cleanup")
     assert again.result == "Succeeded"
-    assert any("Nothing to clean up" in line for line in again.plain_lines())
+    assert any("Nothing to clean up" in line for line in again.plain_lines)
 
 
 def test_cleanup_never_follows_a_link_or_deletes_a_foreign_file(

@@ -37,7 +37,7 @@ def test_untrusted_certificate_is_one_clear_tls_error(emu: Any, agent_temp: Path
     assert " could not be verified: unable to get local issuer certificate" in message
     assert "Agent.CAInfo" in message
     # A certificate does not get better by asking again.
-    assert not any("trying again" in line for line in run.plain_lines())
+    assert not any("trying again" in line for line in run.plain_lines)
     assert emu.requests == []
 
 
