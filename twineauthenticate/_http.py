@@ -219,10 +219,7 @@ class Proxy:
 
     @property
     def authorization(self) -> str:
-        if not self.username:
-            return ""
-        raw = f"{self.username}:{self.password}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+        return basic_auth(self.password, self.username) if self.username else ""
 
 
 def _without_credentials(url: str) -> tuple[str, str, str]:
