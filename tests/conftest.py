@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import base_env, build_token_env
+from tests.helpers import base_env, build_token_env, connection_env
 
 BUILD_TOKEN = "build-token-3f9a7c1e"
 
@@ -79,6 +79,22 @@ class PypiServer:
     def __init__(self, url: str, packages: Path) -> None:
         self.url = url
         self.packages = packages
+
+    def job_env(self, agent_temp: Path, password: str = "") -> dict[str, str]:
+        """A job whose one input is a password connection 'private' to this server."""
+        env = base_env(AGENT_TEMPDIRECTORY=str(agent_temp))
+        env.update(
+            connection_env(
+                "c1",
+                self.url,
+                "private",
+                "UsernamePassword",
+                username="alice",
+                password=password or PYPISERVER_PASSWORD,
+            )
+        )
+        env["INPUT_PYTHONUPLOADSERVICECONNECTION"] = "c1"
+        return env
 
 
 @pytest.fixture

@@ -114,18 +114,7 @@ def test_token_connection_works_where_only_the_user_name___token___is_accepted(
 def test_wrong_password_fails_at_upload_not_earlier(
     pypiserver: Any, agent_temp: Path, tmp_path: Path
 ) -> None:
-    env = base_env(AGENT_TEMPDIRECTORY=str(agent_temp))
-    env.update(
-        connection_env(
-            "c1",
-            pypiserver.url,
-            "private",
-            "UsernamePassword",
-            username="alice",
-            password="not-" + PYPISERVER_PASSWORD,
-        )
-    )
-    env["INPUT_PYTHONUPLOADSERVICECONNECTION"] = "c1"
+    env = pypiserver.job_env(agent_temp, password="not-" + PYPISERVER_PASSWORD)
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
     upload = twine_upload(run.pypirc, "private", make_wheel(tmp_path / "dist"))

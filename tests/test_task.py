@@ -397,20 +397,7 @@ def test_cleanup_never_follows_a_link_or_deletes_a_foreign_file(
 def test_real_twine_uploads_through_a_password_connection(
     pypiserver: Any, agent_temp: Path, tmp_path: Path
 ) -> None:
-    from tests.conftest import PYPISERVER_PASSWORD
-
-    env = base_env(AGENT_TEMPDIRECTORY=str(agent_temp))
-    env.update(
-        connection_env(
-            "c1",
-            pypiserver.url,
-            "private",
-            "UsernamePassword",
-            username="alice",
-            password=PYPISERVER_PASSWORD,
-        )
-    )
-    env["INPUT_PYTHONUPLOADSERVICECONNECTION"] = "c1"
+    env = pypiserver.job_env(agent_temp)
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
     wheel = make_wheel(tmp_path / "dist")
