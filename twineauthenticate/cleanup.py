@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
 
 from .agent import Agent
-from .pypirc import FILE_NAME, FOLDER, file_identity
-from .task import STATE_VARIABLE
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
-if TYPE_CHECKING:
-    from typing import Any
+from .pypirc import FILE_NAME, FOLDER, earlier_record, file_identity
 
 
 def _written_by_task(agent: Agent, path: Path, info: os.stat_result) -> tuple[bool, Path | None]:
     """Whether the task wrote ``path`` (and the folder it created for it)."""
-    raw = agent.get_variable(STATE_VARIABLE)
-    state: Any = None
-    if raw:
-        try:
-            state = json.loads(raw)
-        except ValueError:
-            state = None
-    if isinstance(state, dict) and state.get("path") == str(path):
+    state = earlier_record(agent)
+    if state.get("path") == str(path):
         same = state.get("id") == file_identity(info)
         folder = Path(state["dir"]) if same and state.get("dir") else None
         return same, folder

@@ -7,6 +7,7 @@ The layout is byte for byte the one of Microsoft's task, so the same
 from __future__ import annotations
 
 import configparser
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,9 @@ from .repository import Repository
 
 FILE_NAME = ".pypirc"
 FOLDER = "twineAuthenticate"
+# The job variable through which a run tells later runs and the post-job step which
+# file it wrote: {"path": ..., "dir": the private folder it made or "", "id": file_identity}.
+STATE_VARIABLE = "TWINEAUTHENTICATE_WRITTEN"
 RESERVED = {
     "distutils": "it is the section that lists the repositories",
     "DEFAULT": "the configuration format reserves it for defaults",
@@ -141,6 +145,18 @@ def file_identity(info: os.stat_result) -> str:
     may get the same one.
     """
     return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def earlier_record(agent: Agent) -> dict[str, str]:
+    """What a run of this job recorded in ``STATE_VARIABLE`` (empty when nothing)."""
+    raw = agent.get_variable(STATE_VARIABLE)
+    try:
+        state = json.loads(raw) if raw else None
+    except ValueError:
+        return {}
+    if not isinstance(state, dict):
+        return {}
+    return {key: value for key, value in state.items() if isinstance(value, str)}
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 if TYPE_CHECKING:  # pragma: no cover
     from ._http import HttpClient
 
-STATE_VARIABLE = "TWINEAUTHENTICATE_WRITTEN"
-
 
 def register_secrets(agent: Agent) -> None:
     """Register every secret the run can touch, before anything else is printed."""
@@ -70,14 +68,8 @@ def collect(agent: Agent) -> list[Repository]:
 def _folder_of_earlier_run(agent: Agent, path: str) -> str:
     """The private folder an earlier run of the job made for ``path`` (which this run
     rewrote in place), so that the post-job step still removes it."""
-    raw = agent.get_variable(STATE_VARIABLE)
-    try:
-        state = json.loads(raw) if raw else None
-    except ValueError:
-        return ""
-    if isinstance(state, dict) and state.get("path") == path and isinstance(state.get("dir"), str):
-        return str(state["dir"])
-    return ""
+    record = pypirc.earlier_record(agent)
+    return record.get("dir", "") if record.get("path") == path else ""
 
 
 def run(agent: Agent) -> bool:
@@ -91,7 +83,7 @@ def run(agent: Agent) -> bool:
         agent.set_variable("PYPIRC_PATH", str(written.path))
         folder = str(written.created_dir or "") or _folder_of_earlier_run(agent, str(written.path))
         state = {"path": str(written.path), "dir": folder, "id": written.identity}
-        agent.set_variable(STATE_VARIABLE, json.dumps(state))
+        agent.set_variable(pypirc.STATE_VARIABLE, json.dumps(state))
         for repo in repositories:
             agent.info(agent.loc("Info_Repository", repo.name, repo.origin, repo.name))
         if not repositories:
