@@ -8,8 +8,10 @@ Bounds (documented in docs/reliability.md):
 - each attempt has a connect timeout (5 s) and a read timeout (10 s, per wait for
   data), both cut to what is left of the deadline;
 - transient failures (connection errors, timeouts, 429, 500, 502, 503, 504) are
-  retried, at most ``attempts`` (4) tries per call, waiting 0.5 s, 1 s, 2 s, ...
-  (at most 4 s, with jitter) or what ``Retry-After`` asks, up to 20 s;
+  retried, at most ``attempts`` (10) tries per call, waiting 0.25 s, 0.5 s, 1 s,
+  then 2 s (the cap) each time, with jitter, or what ``Retry-After`` asks, up to
+  20 s: a burst of 9 failures on one call costs about 13.75 s of waiting and is
+  ridden out; the 10th failure in a row fails the call;
 - all calls of one run share one total deadline (30 s). It is a hard limit: a
   server that trickles bytes to dodge the read timeout is abandoned too.
 
@@ -54,9 +56,9 @@ if TYPE_CHECKING:  # pragma: no cover
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
 DEADLINE = 30.0
-ATTEMPTS = 4
-BACKOFF = 0.5  # first wait; doubles each time, at most BACKOFF_MAX
-BACKOFF_MAX = 4.0
+ATTEMPTS = 10
+BACKOFF = 0.25  # first wait; doubles each time, at most BACKOFF_MAX
+BACKOFF_MAX = 2.0
 JITTER = 0.25  # each backoff wait is multiplied by a random factor in [1 - JITTER, 1 + JITTER]
 RETRY_AFTER_MAX = 20.0  # a longer Retry-After fails the call at once
 GRACE = 0.5  # the hard deadline lets a socket timeout report itself first
