@@ -39,7 +39,9 @@ def find_python(major: int, minor: int) -> str | None:
     roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
     candidates: list[str] = []
     for root in dict.fromkeys(r for r in roots if r):
-        candidates += sorted(glob.glob(f"{root}/versions/{major}.{minor}.*/bin/python{major}.{minor}"))
+        candidates += sorted(
+            glob.glob(f"{root}/versions/{major}.{minor}.*/bin/python{major}.{minor}")
+        )
     for folder in ("/usr/local/bin", "/usr/bin"):
         candidates.append(f"{folder}/python{major}.{minor}")
     found = shutil.which(f"python{major}.{minor}")

@@ -79,9 +79,7 @@ def test_the_first_six_requests_failing_whatever_they_are_is_ridden_out(
     assert elapsed < DEADLINE, elapsed
 
 
-def test_a_burst_that_spans_two_calls_ends_in_success(
-    make_emulator: Any, agent_temp: Path
-) -> None:
+def test_a_burst_that_spans_two_calls_ends_in_success(make_emulator: Any, agent_temp: Path) -> None:
     emu = make_emulator()
     emu.inject_faults(count=5, status=503, path_contains=RESOURCE_AREAS)
     emu.inject_faults(count=5, status=502, path_contains=LOCATIONS)

@@ -2,8 +2,12 @@
 """The whole path on this machine, without a Microsoft account.
 
 1. start the Azure Artifacts emulator on loopback (organization ``contoso``);
-2. build the sample package in ``examples/sample-package``;
-3. run the task exactly as the agent does: ``node index.js`` with the environment only;
+2. build the task as the agent downloads it (``tools/package.py --no-vsix``: the task
+   folder with its vendored dependencies), and the sample package in
+   ``examples/sample-package``;
+3. run the task exactly as the agent does: ``node index.js`` of the task folder, with
+   the environment only, whatever Python is first on PATH (even one with nothing but
+   its standard library);
 4. ``python -m twine upload -r ProjFeed --config-file $PYPIRC_PATH dist/*``;
 5. ``pip install`` the package back from the feed's simple index and import it;
 6. run the post-job step (``node cleanup.js``), then stop the emulator.
@@ -47,8 +51,12 @@ def show(output: str, secrets: list[str]) -> None:
         print("    " + line)
 
 
-def check(proc: subprocess.CompletedProcess[str], what: str, secrets: list[str]) -> None:
-    show(proc.stdout + proc.stderr, secrets)
+def check(
+    proc: subprocess.CompletedProcess[str], what: str, secrets: list[str], quiet: bool = False
+) -> None:
+    """Show what a step printed (``quiet``: only when it failed); fail on its exit code."""
+    if not quiet or proc.returncode != 0:
+        show(proc.stdout + proc.stderr, secrets)
     if proc.returncode != 0:
         raise DemoError(f"{what} failed with exit code {proc.returncode}")
 
@@ -92,7 +100,21 @@ def main() -> int:
         collection = info["collection_url"]
         print(f"    organization contoso at {collection} (packaging host {info['packaging_url']})")
 
-        step(2, "Building the sample distribution")
+        step(2, "Building the task folder (as the agent downloads it) and the sample distribution")
+        package = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tools" / "package.py"),
+                "--no-vsix",
+                "--out",
+                str(work / "package"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        check(package, "tools/package.py", secrets, quiet=True)
+        task_dir = work / "package" / "task" / "TwineAuthenticate"
+        print(f"    {package.stdout.splitlines()[0]}")
         dist = work / "dist"
         sample = work / "sample-package"
         shutil.copytree(ROOT / "examples" / "sample-package", sample)
@@ -136,7 +158,11 @@ def main() -> int:
             f"        artifactFeed: {PROJECT}/{FEED}"
         )
         task = subprocess.run(
-            [node, str(ROOT / "index.js")], env=env, capture_output=True, text=True, cwd=agent_temp
+            [node, str(task_dir / "index.js")],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=agent_temp,
         )
         check(task, "the task", secrets)
         commands = parse_output(task.stdout)
@@ -166,6 +192,7 @@ def main() -> int:
             ],
             capture_output=True,
             text=True,
+            env={**os.environ, "COLUMNS": "200"},  # twine wraps long URLs at 80 columns
         )
         check(upload, "twine upload", secrets)
 
@@ -183,6 +210,7 @@ def main() -> int:
                 "pip",
                 "install",
                 "--isolated",
+                "--root-user-action=ignore",
                 "--no-deps",
                 "--no-cache-dir",
                 "--disable-pip-version-check",
@@ -207,7 +235,7 @@ def main() -> int:
         step(6, "Post-job step: node cleanup.js")
         env.update(variables)
         done = subprocess.run(
-            [node, str(ROOT / "cleanup.js")], env=env, capture_output=True, text=True
+            [node, str(task_dir / "cleanup.js")], env=env, capture_output=True, text=True
         )
         check(done, "the cleanup", secrets)
         if Path(pypirc).exists():

@@ -45,6 +45,7 @@ PACKAGE = "twineauthenticate"
 PACKAGE_EXCLUDED = {"emulator", "tests", "__pycache__"}
 VENDOR_TXT = ROOT / "tools" / "vendor.txt"
 WHEEL_CACHE = ROOT / "build" / "wheels"
+PIP_VENV = ROOT / "build" / "pip-venv"  # only when the running Python has no pip
 MANIFEST = ROOT / "vss-extension.json"
 PIP_TARGET = [
     "--only-binary=:all:",
@@ -109,12 +110,35 @@ def cached_wheel(pin: Pin, cache: Path) -> Path | None:
     return None
 
 
+def pip_command() -> list[str]:
+    """pip of the Python running this script, else of a small venv made for it.
+
+    A Python with only its standard library (Debian's without python3-pip, a venv
+    made without pip) has no pip module, but ``venv`` brings pip from ``ensurepip``.
+    """
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    python = PIP_VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        shutil.rmtree(PIP_VENV, ignore_errors=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "venv", str(PIP_VENV)], capture_output=True, text=True
+        )
+        if proc.returncode != 0 or not python.exists():
+            shutil.rmtree(PIP_VENV, ignore_errors=True)
+            raise PackageError(
+                f"{sys.executable} has no pip and cannot make a venv with one (install"
+                " python3-pip or python3-venv):\n" + proc.stdout + proc.stderr
+            )
+    return [str(python), "-m", "pip"]
+
+
 def ensure_wheels(pins: Sequence[Pin], cache: Path = WHEEL_CACHE) -> list[Path]:
     """The wheel of every pin, downloaded with pip (hash-checked) unless cached."""
     if any(cached_wheel(pin, cache) is None for pin in pins):
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q"]
+            cmd = [*pip_command(), "download", "--disable-pip-version-check", "-q"]
             cmd += ["--require-hashes", *PIP_TARGET, "-d", tmp, "-r", str(VENDOR_TXT)]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
@@ -221,7 +245,7 @@ def tfx_command() -> list[str]:
         if npm is None:
             raise PackageError("npm is needed to install tfx-cli (or pass --no-vsix)")
         proc = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [npm, "ci", "--no-audit", "--no-fund", "--no-update-notifier", "--loglevel=error"],
             cwd=ROOT,
             capture_output=True,
             text=True,

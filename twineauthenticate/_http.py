@@ -347,7 +347,12 @@ class HttpClient:
 
     def _get_session(self, what: str) -> requests.Session:
         if self._session is None:
-            import requests
+            try:
+                import requests
+            except ImportError:  # a checkout run by a Python without the project's deps
+                import sys
+
+                raise TaskError("Error_MissingRequests", sys.executable) from None
 
             session = requests.Session()
             # Proxies, CA bundle and credentials come from here only, never from
