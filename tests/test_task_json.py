@@ -19,8 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TASK: dict[str, Any] = json.loads((ROOT / "task.json").read_text(encoding="utf-8-sig"))
 INPUTS = {item["name"]: item for item in TASK["inputs"]}
-MESSAGE_CALL = re.compile(r"""(?:\bloc|\bTaskError)\(\s*["']([A-Za-z0-9_]+)["']""")
-MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn)_[A-Za-z0-9_]+)["']""")
+MESSAGE_CALL = re.compile(r"""(?:\bloc|\bTaskError|\bMsg)\(\s*["']([A-Za-z0-9_]+)["']""")
+MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn|Reason|Origin|Field)_[A-Za-z0-9_]+)["']""")
 
 
 def load_tool(name: str) -> ModuleType:

@@ -206,6 +206,8 @@ test('the search description names every candidate and its outcome', () => {
 });
 
 test('exit descriptions', () => {
-  assert.strictEqual(launcher.describeExit('/usr/bin/python3', 3, null), '/usr/bin/python3: exit code 3');
-  assert.strictEqual(launcher.describeExit('/usr/bin/python3', null, 'SIGKILL'), '/usr/bin/python3: signal SIGKILL');
+  const messages = { Info_PythonExitCode: '%s: exit code %s', Info_PythonExitSignal: '%s: signal %s' };
+  const show = (detail) => launcher.formatMessage(messages, 'Error_X', detail);
+  assert.strictEqual(show(launcher.describeExit('/usr/bin/python3', 3, null)), 'Error_X /usr/bin/python3: exit code 3');
+  assert.strictEqual(show(launcher.describeExit('/usr/bin/python3', null, 'SIGKILL')), 'Error_X /usr/bin/python3: signal SIGKILL');
 });
