@@ -103,6 +103,12 @@ def test_every_string_is_translated(culture: str) -> None:
 
 
 @pytest.mark.parametrize("culture", CULTURES)
+def test_the_friendly_name_fits_in_every_culture(culture: str) -> None:
+    # tfx and the marketplace refuse a friendly name longer than 40 characters.
+    assert len(strings(culture)["loc.friendlyName"]) <= 40
+
+
+@pytest.mark.parametrize("culture", CULTURES)
 def test_every_message_formats_with_sample_arguments(culture: str) -> None:
     messages = load_messages(ROOT, culture)
     assert set(messages) == set(TASK["messages"])
