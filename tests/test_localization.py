@@ -234,6 +234,16 @@ def test_localize_names_the_keys_each_culture_lacks(tmp_path: Path) -> None:
         assert f"{culture} lacks 1 of {len(ENGLISH) + 1}: loc.messages.Error_New" in report
     missing = localize.missing_report(tmp_path)
     assert missing == {c: {"loc.messages.Error_New": "A new message about %s."} for c in TRANSLATED}
+    # The translations come back in the same shape and go in with --merge.
+    done = {c: {k: f"{c}: %s" for k in keys} for c, keys in missing.items()}
+    (tmp_path / "done.json").write_text(json.dumps(done), encoding="utf-8")
+    argv = ["--root", str(tmp_path), "--merge", str(tmp_path / "done.json")]
+    assert localize.main(argv) == 0
+    german = json.loads(
+        (tmp_path / "Strings/resources.resjson/de-DE/resources.resjson").read_text("utf-8")
+    )
+    assert list(german)[-1] == "loc.messages.Error_New"
+    assert german["loc.messages.Error_New"] == "de-DE: %s"
     shutil.rmtree(tmp_path / "Strings" / "resources.resjson" / "ko-KR")
     out = io.StringIO()
     assert localize.run(tmp_path, check=True, out=out) == 1

@@ -5,6 +5,10 @@
     python3 tools/localize.py --check    # change nothing; fail on anything out of date or missing
     python3 tools/localize.py --missing  # print, as JSON, the English text of every string
                                          # each culture lacks (what to hand to a translator)
+    python3 tools/localize.py --merge FILE
+                                         # put the translations of FILE (the JSON of
+                                         # --missing, translated) into each culture, in
+                                         # the order of en-US, then check everything
 
 task.json is the source. ``task.loc.json`` is task.json with every string a user
 sees replaced by an ``ms-resource:loc.*`` reference, as Microsoft's tasks ship it
@@ -232,6 +236,24 @@ def missing_report(root: Path, cultures: Sequence[str] = CULTURES) -> dict[str, 
     return report
 
 
+def merge(root: Path, translations: dict[str, dict[str, str]], out: Any = sys.stdout) -> None:
+    """Write ``{culture: {key: text}}`` into the cultures' files, keys in en-US order."""
+    task = json.loads((root / "task.json").read_text(encoding="utf-8-sig"))
+    english = english_strings(task)
+    for culture, new in translations.items():
+        if culture == SOURCE:
+            raise ValueError(f"{SOURCE} is generated from task.json; edit task.json instead")
+        unknown = [key for key in new if key not in english]
+        if unknown:
+            raise ValueError(f"{culture}: not keys of task.json: {unknown}")
+        strings = {**(load(resjson_path(root, culture)) or {}), **new}
+        ordered = {key: strings[key] for key in english if key in strings}
+        path = resjson_path(root, culture)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dumps(ordered), encoding="utf-8")
+        print(f"{culture}: {len(new)} strings merged", file=out)
+
+
 # -- pseudo-localization (for the tests: never shipped) ---------------------------------
 
 _PSEUDO = str.maketrans(
@@ -257,8 +279,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--missing", action="store_true", help="print what each culture lacks, as JSON"
     )
+    parser.add_argument(
+        "--merge", type=Path, metavar="FILE", help="merge translations ({culture: {key: text}})"
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.merge:
+        merge(args.root, json.loads(args.merge.read_text(encoding="utf-8-sig")))
+        return run(args.root, check=True)
     if args.missing:
         report = missing_report(args.root)
         print(json.dumps(report, indent=2, ensure_ascii=False))
