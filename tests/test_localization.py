@@ -3,6 +3,7 @@ System.Culture as the task library chooses, and what a failing run shows in each
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import io
 import json
@@ -159,6 +160,41 @@ def test_pieces_of_sentences_are_in_the_language_of_the_sentence(culture: str) -
                 continue
             if f"loc.messages.{arg.key}" not in NO_WORDS | LOANWORDS.get(culture, set()):
                 assert english.loc(arg.key, *arg.args) not in text, (culture, key, text)
+
+
+def _is_name(text: str) -> bool:
+    """An identifier a message names as it is (``locationUrl``, ``access_token``)."""
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+|[a-z]+[A-Z]\w*", text))
+
+
+def test_no_text_of_the_code_goes_into_a_message() -> None:
+    """Every argument of a message, and every line printed, comes from task.json: a
+    string literal with words among them is text that no culture translates."""
+    sinks = {"TaskError", "Msg", "loc", "info", "warning", "error", "complete"}
+    found = []
+    sources = [p for p in (ROOT / "twineauthenticate").rglob("*.py") if "emulator" not in p.parts]
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        keys = {id(n.slice) for n in ast.walk(tree) if isinstance(n, ast.Subscript)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name not in sinks:
+                continue
+            first = 1 if name in {"TaskError", "Msg", "loc"} else 0
+            for arg in node.args[first:]:
+                for sub in ast.walk(arg):
+                    if (
+                        isinstance(sub, ast.Constant)
+                        and isinstance(sub.value, str)
+                        and re.search(r"[A-Za-z]{2,}", sub.value)
+                        and not _is_name(sub.value)
+                        and id(sub) not in keys
+                    ):
+                        found.append(f"{path.name}:{sub.lineno}: {sub.value!r}")
+    assert not found, sorted(set(found))
 
 
 # -- choosing the culture ---------------------------------------------------------------
