@@ -34,6 +34,7 @@ from tests.harness_fixtures import (  # noqa: F401 (fixtures)
     task_dir_fixture,
 )
 from tests.helpers import ROOT, Tls, base_env, build_token_env, connection_env, make_tls
+from tests.test_agent_launcher import fake_python
 from tests.test_federation import (
     CLIENT_ID,
     CONNECTION,
@@ -327,6 +328,16 @@ def test_no_english_is_left_in_the_pseudo_culture(
     checker.check("node: no Python", result.stdout, ("python3", "python"))
     (post,) = no_python.post_job()
     checker.check("node: no Python, post-job", post.stdout, ("python3", "python"))
+    old = fake_python(tmp_path / "old", "python3", "exit 87")
+    crash = fake_python(tmp_path / "crash", "python", "exit 3", version="3.12.1")
+    broken = agent_job(python=None, path=f"{old.parent}{os.pathsep}{crash.parent}", culture=PSEUDO)
+    result = broken.run({"pythonUploadServiceConnection": "ext-id"})
+    assert result.result == "Failed", result.stdout
+    checker.check("node: Python crashed", result.stdout)
+    only_old = agent_job(python=None, path=str(old.parent), culture=PSEUDO)
+    result = only_old.run({"pythonUploadServiceConnection": "ext-id"})
+    assert result.result == "Failed", result.stdout
+    checker.check("node: only an old Python", result.stdout, ("python3", "python"))
 
     print(
         f"\npseudo-culture: {checker.runs} runs, {checker.lines} lines checked, "
