@@ -188,8 +188,8 @@ def test_no_english_is_left_in_the_pseudo_culture(
         "ext-id", "https://upload.example/legacy/", "ext", "Token", apitoken="t0ken-1"
     )
 
-    def run(label: str, expect: str, extra: dict[str, str], *names: str, base: bool = True) -> str:
-        env = base_env(**(job if base else {}))
+    def run(label: str, expect: str, extra: dict[str, str], *names: str) -> str:
+        env = base_env(**job)
         env.update(extra)
         proc = run_python(pseudo_task, env)
         assert result_of(proc.stdout) == expect, (label, proc.stdout, proc.stderr)
@@ -219,6 +219,8 @@ def test_no_english_is_left_in_the_pseudo_culture(
         for c in map(parse_line, out.splitlines())
         if c is not None and c.properties.get("variable") == "TWINEAUTHENTICATE_WRITTEN"
     )
+    text = Path(written["path"]).read_text()
+    assert text.startswith("[distutils]\nindex-servers=MyFeed ProjFeed ext FedFeed\n")
     run("nothing configured", "Succeeded", {})
 
     # -- the post-job cleanup -----------------------------------------------------------
