@@ -13,7 +13,8 @@ const util = require('util');
 const TOO_OLD_EXIT = 87;
 const MIN_VERSION = [3, 9];
 const DEFAULT_PATHEXT = '.COM;.EXE;.BAT;.CMD';
-const UNUSABLE_FOR_CMD = 'path unusable with cmd.exe';
+// A detail for Info_PythonCandidateUnknown: a message key and its arguments, or a code (ENOENT).
+const UNUSABLE_FOR_CMD = { key: 'Info_PythonUnusableForCmd', args: [] };
 const VERSION_CODE = 'import sys; sys.stdout.write("%d.%d.%d" % tuple(sys.version_info[:3]))';
 
 /** The interpreter names to look for, in the order they are tried in each PATH folder. */
@@ -194,25 +195,59 @@ function readJson(file) {
   }
 }
 
-/** The messages of task.json, overlaid with Strings/ of the culture (like agent.py). */
+/**
+ * The resources.resjson of a culture, as the task library finds it: the folder of
+ * Strings/resources.resjson whose name is the culture ignoring case; null when none.
+ */
+function cultureFile(taskDir, culture) {
+  const folder = path.join(taskDir, 'Strings', 'resources.resjson');
+  let names = [];
+  try {
+    names = fs.readdirSync(folder).sort();
+  } catch (err) {
+    return null;
+  }
+  const wanted = (culture || 'en-US').toUpperCase();
+  const name = names.find((n) => n.toUpperCase() === wanted);
+  return name === undefined ? null : path.join(folder, name, 'resources.resjson');
+}
+
+/**
+ * The messages of task.json in the culture (System.Culture, en-US when unset), like
+ * twineauthenticate/_messages.py: each key from the culture's file when it has it,
+ * else the English of task.json (so a culture the task does not ship is English).
+ */
 function loadMessages(taskDir, culture) {
   const task = readJson(path.join(taskDir, 'task.json'));
-  const messages = Object.assign({}, (task && task.messages) || {});
-  if (culture && culture.toLowerCase() !== 'en-us') {
-    const strings = readJson(path.join(taskDir, 'Strings', 'resources.resjson', culture, 'resources.resjson'));
-    const prefix = 'loc.messages.';
-    for (const [key, value] of Object.entries(strings || {})) {
-      if (key.startsWith(prefix) && value) {
-        messages[key.slice(prefix.length)] = String(value);
+  const messages = {};
+  for (const [key, value] of Object.entries((task && task.messages) || {})) {
+    messages[key] = String(value);
+  }
+  const file = cultureFile(taskDir, culture);
+  const strings = file === null ? null : readJson(file);
+  if (strings && typeof strings === 'object') {
+    for (const key of Object.keys(messages)) {
+      const value = strings['loc.messages.' + key];
+      if (typeof value === 'string') {
+        messages[key] = value;
       }
     }
   }
   return messages;
 }
 
+/** An argument: a { key, args } piece of a sentence is localized first. */
+function formatArg(messages, arg) {
+  if (arg !== null && typeof arg === 'object' && typeof arg.key === 'string') {
+    return formatMessage(messages, arg.key, ...(arg.args || []));
+  }
+  return arg;
+}
+
 function formatMessage(messages, key, ...args) {
+  const values = args.map((arg) => formatArg(messages, arg));
   const template = messages[key];
-  return template === undefined ? [key].concat(args).join(' ') : util.format(template, ...args);
+  return template === undefined ? [key].concat(values).join(' ') : util.format(template, ...values);
 }
 
 /**
@@ -254,9 +289,9 @@ function describeSearch(platform, candidates, outcomes, messages) {
   return parts.join('; ');
 }
 
-/** How a child process ended, for Error_PythonFailed. */
+/** How a child process ended, for Error_PythonFailed: a piece of a sentence to localize. */
 function describeExit(file, code, signal) {
-  return signal ? file + ': signal ' + signal : file + ': exit code ' + code;
+  return signal ? { key: 'Info_PythonExitSignal', args: [file, signal] } : { key: 'Info_PythonExitCode', args: [file, code] };
 }
 
 /** Ask an interpreter for its version (only on the failure path). */
@@ -381,6 +416,7 @@ module.exports = {
   escapeMessage,
   escapeProperty,
   formatCommand,
+  cultureFile,
   loadMessages,
   formatMessage,
   failureLines,

@@ -165,7 +165,10 @@ def test_messages_in_the_job_culture(agent_job: MakeJob, make_emulator: Any) -> 
     job = job_for(agent_job, emu, culture="de-DE")
     result = job.run({"artifactFeed": "MyFeed"})
     assert_succeeded(result)
-    assert any(line.startswith("Repository „MyFeed“ (aus ") for line in result.plain_lines)
+    assert any(
+        line.startswith("Repository „MyFeed“ (Quelle: Feed „MyFeed“) ist bereit: ")
+        for line in result.plain_lines
+    )
     bad = job.run({"artifactFeed": "a/b/c"})
     assert bad.errors == [
         "„a/b/c“ ist kein Feedname. Verwenden Sie „feed“ für einen Feed der Organisation"

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDORED = {"requests", "urllib3", "idna", "certifi", "charset_normalizer"}
 TOP_LEVEL = {
     "task.json",
+    "task.loc.json",
     "index.js",
     "cleanup.js",
     "launcher.js",
@@ -50,6 +51,9 @@ def load_tool(name: str) -> ModuleType:
     return module
 
 
+CULTURES: tuple[str, ...] = load_tool("localize").CULTURES
+
+
 def run_package(*args: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, str(ROOT / "tools" / "package.py"), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -67,9 +71,12 @@ def test_bundle_holds_the_task_and_nothing_else(task_bundle: Path) -> None:
         if "emulator" not in p.parts
     )
     assert [n for n in names if n.startswith("twineauthenticate/") and n.endswith(".py")] == package
-    for name in ("task.json", "launcher.js", "bootstrap.py"):
+    for name in ("task.json", "task.loc.json", "launcher.js", "bootstrap.py"):
         assert (task_bundle / name).read_bytes() == (ROOT / name).read_bytes()
-    assert "Strings/resources.resjson/de-DE/resources.resjson" in names
+    strings = sorted(n for n in names if n.startswith("Strings/"))
+    assert strings == [f"Strings/resources.resjson/{c}/resources.resjson" for c in sorted(CULTURES)]
+    for name in strings:
+        assert (task_bundle / name).read_bytes() == (ROOT / name).read_bytes()
 
 
 def test_vendored_dependencies_and_their_licenses(task_bundle: Path) -> None:

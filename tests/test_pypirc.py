@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from twineauthenticate import pypirc
-from twineauthenticate.agent import Agent
+from twineauthenticate.agent import Agent, Msg
 from twineauthenticate.exceptions import TaskError
 from twineauthenticate.repository import Repository
 
@@ -18,7 +18,7 @@ from twineauthenticate.repository import Repository
 def repo(
     name: str, url: str = "https://x/upload", user: str = "build", pw: str = "t"
 ) -> Repository:
-    return Repository(name, url, user, pw, "feed", f"feed '{name}'")
+    return Repository(name, url, user, pw, "feed", Msg("Origin_Feed", name))
 
 
 def test_layout_is_microsofts_byte_for_byte() -> None:
@@ -28,6 +28,11 @@ def test_layout_is_microsofts_byte_for_byte() -> None:
         "[MyFeed]\nrepository=https://x/upload\nusername=build\npassword=tok\n\n"
         "[extfeed]\nrepository=https://e/\nusername=u\npassword=p"
     )
+
+
+def shown(error: TaskError) -> str:
+    """The error as a user sees it (English)."""
+    return Agent({}).loc(error.key, *error.args_)
 
 
 def test_no_source_gives_the_empty_configuration() -> None:
@@ -50,16 +55,20 @@ def test_unusable_names_are_refused_with_the_reason(name: str, why: str) -> None
     with pytest.raises(TaskError) as info:
         pypirc.check_repositories([repo(name)])
     assert info.value.key == "Error_UnusableName"
-    assert why in str(info.value.args_[2])
+    assert why in shown(info.value).split(" because ", 1)[1]
 
 
 def test_duplicates_name_both_sources() -> None:
     first = repo("Feed")
-    second = Repository("Feed", "https://y/", "u", "p", "connection", "service connection 'Feed'")
+    second = Repository(
+        "Feed", "https://y/", "u", "p", "connection", Msg("Origin_Connection", "Feed")
+    )
     with pytest.raises(TaskError) as info:
         pypirc.check_repositories([first, second])
     assert info.value.key == "Error_DuplicateName"
-    assert info.value.args_ == ("Feed", "feed 'Feed'", "service connection 'Feed'")
+    assert shown(info.value).startswith(
+        "Two sources would both be the repository 'Feed' (feed 'Feed' and service connection 'Feed')"
+    )
 
 
 @pytest.mark.parametrize("password", ["a\nb", "a\rb", " lead", "trail\t"])

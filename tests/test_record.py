@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from twineauthenticate import _record
-from twineauthenticate.agent import EndpointAuth
+from twineauthenticate.agent import EndpointAuth, Msg
 from twineauthenticate.inputs import FeedRef
 from twineauthenticate.repository import Repository
 
@@ -74,9 +74,9 @@ def test_wrong_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
 
 
 def test_the_task_classes() -> None:
-    repo = Repository("n", "https://x/", "u", "secret", "feed", "feed 'n'")
+    repo = Repository("n", "https://x/", "u", "secret", "feed", Msg("Origin_Feed", "n"))
     assert "secret" not in repr(repo)  # the class's own __repr__ is kept
-    assert repo == Repository("n", "https://x/", "u", "secret", "feed", "feed 'n'")
+    assert repo == Repository("n", "https://x/", "u", "secret", "feed", Msg("Origin_Feed", "n"))
     assert FeedRef("f").display == "f" and FeedRef("f", "p").display == "p/f"
     assert EndpointAuth("Token").parameters == {}
     assert EndpointAuth("Token").parameters is not EndpointAuth("Token").parameters

@@ -22,7 +22,7 @@ import pytest
 from tests.helpers import ROOT, TaskRun, base_env, connection_env, run_task
 from tests.test_reliability_helpers import assert_failed_cleanly, files_under
 from twineauthenticate import pypirc, task
-from twineauthenticate.agent import Agent
+from twineauthenticate.agent import Agent, Msg
 from twineauthenticate.commands import parse_output
 
 PASSWORD = "file-test-password-5c1d"
@@ -139,7 +139,9 @@ def test_link_that_appears_after_the_check_is_not_followed(tmp_path: Path) -> No
 def pypirc_repo() -> Any:
     from twineauthenticate.repository import Repository
 
-    return Repository("f", "https://x/upload", "u", PASSWORD, "connection", "test")
+    return Repository(
+        "f", "https://x/upload", "u", PASSWORD, "connection", Msg("Origin_Connection", "f")
+    )
 
 
 # -- a failure between writing and renaming ----------------------------------------------

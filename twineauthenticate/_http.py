@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from . import __version__
+from ._messages import Msg
 from ._record import dataclass, field
 from .agent import Agent
 from .exceptions import TaskError
@@ -153,9 +154,11 @@ class HttpResponse:
         try:
             return json.loads(self.text)
         except ValueError as exc:
-            raise TaskError("Error_BadResponse", self.url, f"HTTP {self.status}, {exc}") from None
+            line, column = getattr(exc, "lineno", "?"), getattr(exc, "colno", "?")
+            detail = Msg("Reason_NotJson", self.status, line, column)
+            raise TaskError("Error_BadResponse", self.url, detail) from None
 
-    def reason(self) -> str:
+    def reason(self) -> str:  # the server's own words, or the status
         """A short reason from an error body: ``message``, or ``error_description``/``error``."""
         try:
             data: Any = json.loads(self.text)
@@ -340,9 +343,8 @@ class HttpClient:
             context.load_verify_locations(cafile=path)
         except (OSError, ssl.SSLError) as exc:
             why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
-            raise TaskError(
-                "Error_HttpTls", what, f"the CA certificate file {path} cannot be used ({why})"
-            ) from None
+            detail = Msg("Reason_CaFileUnusable", path, why)
+            raise TaskError("Error_HttpTls", what, detail) from None
         return context
 
     def _get_session(self, what: str) -> requests.Session:
@@ -452,7 +454,7 @@ class HttpClient:
                         "Error_HttpProxy",
                         _safe_proxy(proxies.get(_scheme_of(url), "")),
                         what,
-                        "HTTP 407 Proxy Authentication Required",
+                        Msg("Reason_HttpProxyAuth"),
                     )
                 if result.status not in TRANSIENT_STATUS:
                     return result
@@ -465,8 +467,12 @@ class HttpClient:
                         "Error_HttpStatus",
                         what,
                         result.status,
-                        f"{result.reason()} (Retry-After: {header.strip()}, "
-                        f"longer than the {_fmt(s.retry_after_max)} s the task waits)",
+                        Msg(
+                            "Reason_RetryAfterTooLong",
+                            result.reason(),
+                            header.strip(),
+                            _fmt(s.retry_after_max),
+                        ),
                     )
             if final or attempt >= s.attempts:
                 raise failure
@@ -529,7 +535,7 @@ class HttpClient:
 
     def _classify(
         self, outcome: _Outcome, url: str, what: str
-    ) -> tuple[TaskError | None, str, bool]:
+    ) -> tuple[TaskError | None, str | Msg, bool]:
         """(error, reason for the retry line, whether retrying is pointless)."""
         import requests
 
@@ -539,7 +545,7 @@ class HttpClient:
         s = self.settings
         if isinstance(exc, _BodyTooLarge):
             return (
-                TaskError("Error_BadResponse", what, f"the answer is larger than {MAX_BODY} bytes"),
+                TaskError("Error_BadResponse", what, Msg("Reason_HttpTooLarge", MAX_BODY)),
                 "",
                 True,
             )
@@ -548,16 +554,17 @@ class HttpClient:
         if isinstance(exc, requests.exceptions.ProxyError):
             proxy = self.proxy_for(url)
             where = _safe_proxy(proxy.url) if proxy else _safe_proxy(s.proxy_url)
-            text = self._scrub(_reason(exc))
+            text: str | Msg = self._scrub(_reason(exc))
             if "407" in str(exc):
-                text = "HTTP 407 Proxy Authentication Required"
+                text = Msg("Reason_HttpProxyAuth")
                 return TaskError("Error_HttpProxy", where, what, text), text, True
-            return TaskError("Error_HttpProxy", where, what, text), "proxy error", False
+            return TaskError("Error_HttpProxy", where, what, text), Msg("Reason_HttpProxy"), False
         if isinstance(exc, requests.exceptions.Timeout):
-            return self._timeout_error(what), "no answer in time", False
+            return self._timeout_error(what), Msg("Reason_HttpNoAnswer"), False
+        reason: str | Msg
         if isinstance(exc, requests.exceptions.InvalidHeader):
             # Its text quotes the header, which may hold a token: never show it.
-            reason = "a header value contains a line break or a control character"
+            reason = Msg("Reason_HttpBadHeader")
             return TaskError("Error_HttpConnection", what, reason), reason, True
         if isinstance(
             exc,
@@ -568,13 +575,13 @@ class HttpClient:
                 requests.exceptions.URLRequired,
             ),
         ):
-            reason = f"the URL is not valid ({self._scrub(_reason(exc))})"
+            reason = Msg("Reason_HttpBadUrl", self._scrub(_reason(exc)))
             return TaskError("Error_HttpConnection", what, reason), reason, True
         if isinstance(exc, requests.exceptions.RequestException):
             reason = self._scrub(_reason(exc))
             return TaskError("Error_HttpConnection", what, reason), reason, False
         if isinstance(exc, (ValueError, UnicodeError, LookupError)):
-            reason = f"the request cannot be sent ({type(exc).__name__})"
+            reason = Msg("Reason_HttpCannotSend", type(exc).__name__)
             return TaskError("Error_HttpConnection", what, reason), reason, True
         if isinstance(exc, Exception):
             reason = self._scrub(_reason(exc))
@@ -661,14 +668,14 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:g}"
 
 
-def _safe_proxy(url: str) -> str:
+def _safe_proxy(url: str) -> str | Msg:
     """A proxy URL fit to print: scheme, host and port only."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return "(the configured proxy)"
+        return Msg("Reason_ConfiguredProxy")
     if ":" in host:
         host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}" if parts.scheme else "(the configured proxy)"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else Msg("Reason_ConfiguredProxy")

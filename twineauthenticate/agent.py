@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import commands
+from ._messages import DEFAULT_CULTURE, load_messages, localize
+from ._messages import Msg as Msg  # re-exported
+from ._messages import format_message as format_message  # re-exported
 from ._record import dataclass, field
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
@@ -224,61 +227,16 @@ class Agent:
 
     # -- messages --------------------------------------------------------------------
 
-    def _load_messages(self) -> dict[str, str]:
-        messages: dict[str, str] = {}
-        try:
-            with open(self.task_dir / "task.json", encoding="utf-8-sig") as handle:
-                task = json.load(handle)
-            messages.update({str(k): str(v) for k, v in task.get("messages", {}).items()})
-        except (OSError, ValueError):
-            pass
-        culture = self.get_variable("System.Culture")
-        if culture and culture.lower() != "en-us":
-            path = self.task_dir / "Strings" / "resources.resjson" / culture / "resources.resjson"
-            try:
-                with open(path, encoding="utf-8-sig") as handle:
-                    strings = json.load(handle)
-            except (OSError, ValueError):
-                strings = {}
-            prefix = "loc.messages."
-            for key, value in strings.items():
-                if str(key).startswith(prefix) and value:
-                    messages[str(key)[len(prefix) :]] = str(value)
-        return messages
+    @property
+    def culture(self) -> str:
+        """The job's culture (``System.Culture``), ``en-US`` when unset."""
+        return self.get_variable("System.Culture") or DEFAULT_CULTURE
 
     def loc(self, key: str, *args: object) -> str:
-        """The message ``key`` in the job's culture, formatted like Node's ``util.format``."""
+        """The message ``key`` in the job's culture, formatted like Node's ``util.format``.
+
+        An argument that is a :class:`Msg` is localized first.
+        """
         if self._messages is None:
-            self._messages = self._load_messages()
-        template = self._messages.get(key)
-        if template is None:
-            return " ".join([key, *(str(a) for a in args)])
-        return format_message(template, *args)
-
-
-def format_message(template: str, *args: object) -> str:
-    """Substitute ``%s``/``%d``/``%i``/``%%`` the way Node's ``util.format`` does."""
-    out: list[str] = []
-    rest = list(args)
-    i = 0
-    while i < len(template):
-        char = template[i]
-        if char == "%" and i + 1 < len(template):
-            spec = template[i + 1]
-            if spec == "%":
-                out.append("%")
-                i += 2
-                continue
-            if spec in "sdij" and rest:
-                value = rest.pop(0)
-                out.append(
-                    str(int(value))
-                    if spec in "di" and isinstance(value, (int, float))
-                    else str(value)
-                )
-                i += 2
-                continue
-        out.append(char)
-        i += 1
-    out.extend(" " + str(a) for a in rest)
-    return "".join(out)
+            self._messages = load_messages(self.task_dir, self.culture)
+        return localize(self._messages, key, args)

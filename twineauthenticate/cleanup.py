@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+from ._messages import Msg
 from .agent import Agent
 from .pypirc import FILE_NAME, FOLDER, earlier_record, file_identity
 
@@ -37,23 +38,23 @@ def cleanup(agent: Agent) -> bool:
     try:
         raw = agent.get_variable("PYPIRC_PATH")
         if not raw:
-            agent.info(agent.loc("Info_CleanupNothing", "PYPIRC_PATH is not set."))
+            agent.info(agent.loc("Info_CleanupNothing", Msg("Reason_CleanupUnset")))
             agent.complete(True)
             return True
         path = Path(raw)
         try:
             info = path.lstat()
         except FileNotFoundError:
-            agent.info(agent.loc("Info_CleanupNothing", f"{path} does not exist."))
+            agent.info(agent.loc("Info_CleanupNothing", Msg("Reason_CleanupMissing", path)))
             agent.complete(True)
             return True
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
-            agent.warning(agent.loc("Warn_CleanupSkipped", path, "it is not a regular file"))
+            agent.warning(agent.loc("Warn_CleanupSkipped", path, Msg("Reason_CleanupNotFile")))
             agent.complete(True)
             return True
         ours, folder = _written_by_task(agent, path, info)
         if not ours:
-            agent.warning(agent.loc("Warn_CleanupSkipped", path, "this task did not write it"))
+            agent.warning(agent.loc("Warn_CleanupSkipped", path, Msg("Reason_CleanupNotOurs")))
             agent.complete(True)
             return True
         path.unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._messages import Msg
 from .agent import Agent, EndpointAuth
 from .exceptions import TaskError
 from .repository import Repository
@@ -23,22 +24,22 @@ def connection_repository(agent: Agent, connection_id: str) -> Repository:
     name = agent.get_endpoint_data(connection_id, "endpointName")
     label = name or connection_id
     if not url.strip():
-        raise TaskError("Error_ConnectionMissing", label, "URL")
+        raise TaskError("Error_ConnectionMissing", label, Msg("Field_Url"))
     if not name:
-        raise TaskError("Error_ConnectionMissing", label, "endpoint name (endpointName)")
-    origin = f"service connection '{label}'"
+        raise TaskError("Error_ConnectionMissing", label, Msg("Field_EndpointName"))
+    origin = Msg("Origin_Connection", label)
     scheme = auth.scheme.lower()
     if scheme == "token":
         token = auth.parameter("apitoken")
         if not token:
-            raise TaskError("Error_ConnectionMissing", label, "API token (apitoken)")
+            raise TaskError("Error_ConnectionMissing", label, Msg("Field_ApiToken"))
         return Repository(name, url, TOKEN_USER, token, "connection", origin)
     if scheme == "usernamepassword":
         username = auth.parameter("username")
         password = auth.parameter("password")
         if not username:
-            raise TaskError("Error_ConnectionMissing", label, "user name (username)")
+            raise TaskError("Error_ConnectionMissing", label, Msg("Field_UserNameParameter"))
         if not password:
-            raise TaskError("Error_ConnectionMissing", label, "password")
+            raise TaskError("Error_ConnectionMissing", label, Msg("Field_Password"))
         return Repository(name, url, username, password, "connection", origin)
-    raise TaskError("Error_ConnectionScheme", label, auth.scheme or "(none)")
+    raise TaskError("Error_ConnectionScheme", label, auth.scheme or Msg("Reason_NoScheme"))

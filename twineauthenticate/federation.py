@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from ._http import HttpClient, HttpResponse
+from ._messages import Msg
 from ._record import dataclass
 from .agent import Agent
 from .exceptions import TaskError
@@ -89,15 +90,17 @@ def _tenant(agent: Agent, http: HttpClient, fed: Federation) -> str:
 
 def _json_field(response: HttpResponse, key: str, error: str, connection: str) -> str:
     if not 200 <= response.status < 300:
-        raise TaskError(error, connection, f"HTTP {response.status}, {_error_text(response)}")
+        raise TaskError(
+            error, connection, Msg("Reason_HttpAnswer", response.status, _error_text(response))
+        )
     data: Any = response.json()
     value = data.get(key) if isinstance(data, dict) else None
     if not isinstance(value, str) or not value:
-        raise TaskError(error, connection, f"the answer has no {key}")
+        raise TaskError(error, connection, Msg("Reason_AnswerLacks", key))
     return value
 
 
-def _error_text(response: HttpResponse) -> str:
+def _error_text(response: HttpResponse) -> str | Msg:
     """``error``/``error_description`` or ``message`` of an error answer; never a token."""
     try:
         data: Any = response.json()
@@ -174,5 +177,5 @@ def federated_repository(
         fed.connection,
         access_token,
         "federated",
-        f"feedUrl '{fed.feed_url}'",
+        Msg("Origin_FeedUrl", fed.feed_url),
     )

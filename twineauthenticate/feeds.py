@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._http import HttpClient, HttpResponse
+from ._messages import Msg
 from .agent import Agent
 from .exceptions import TaskError
 from .inputs import FeedRef
@@ -105,7 +106,7 @@ def service_uri(agent: Agent, http: HttpClient, collection: str, token: str) -> 
     data = _check(response, url, TaskError("Error_AreaNotFound", PYPI_AREA_ID, collection))
     location = data.get("locationUrl") if isinstance(data, dict) else None
     if not isinstance(location, str) or not location.startswith(("http://", "https://")):
-        raise TaskError("Error_BadResponse", url, "no locationUrl")
+        raise TaskError("Error_BadResponse", url, Msg("Reason_AnswerLacks", "locationUrl"))
     return location
 
 
@@ -116,11 +117,11 @@ def upload_location(http: HttpClient, host: str, token: str) -> dict[str, Any]:
     data = _check(http.request("OPTIONS", url, token=token, what=url), url, not_found)
     items = data.get("value") if isinstance(data, dict) else None
     if not isinstance(items, list):
-        raise TaskError("Error_BadResponse", url, "no list of locations")
+        raise TaskError("Error_BadResponse", url, Msg("Reason_NoLocationList"))
     for item in items:
         if isinstance(item, dict) and str(item.get("id", "")).lower() == UPLOAD_LOCATION_ID.lower():
             if not isinstance(item.get("routeTemplate"), str):
-                raise TaskError("Error_BadResponse", url, "location without routeTemplate")
+                raise TaskError("Error_BadResponse", url, Msg("Reason_LocationNoRoute"))
             return item
     raise not_found
 
@@ -147,6 +148,6 @@ def resolve_feeds(
         }
         url = _join(host, expand_route(template, values)).rstrip("/")
         repositories.append(
-            Repository(feed.name, url, FEED_USER, token, "feed", f"feed '{feed.display}'")
+            Repository(feed.name, url, FEED_USER, token, "feed", Msg("Origin_Feed", feed.display))
         )
     return repositories

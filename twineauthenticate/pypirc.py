@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._messages import Msg
 from ._record import dataclass
 from .agent import Agent
 from .exceptions import TaskError
@@ -22,41 +23,42 @@ FOLDER = "twineAuthenticate"
 # The job variable through which a run tells later runs and the post-job step which
 # file it wrote: {"path": ..., "dir": the private folder it made or "", "id": file_identity}.
 STATE_VARIABLE = "TWINEAUTHENTICATE_WRITTEN"
+# Section names twine cannot select, and why (message keys).
 RESERVED = {
-    "distutils": "it is the section that lists the repositories",
-    "DEFAULT": "the configuration format reserves it for defaults",
+    "distutils": "Reason_NameDistutils",
+    "DEFAULT": "Reason_NameDefault",
 }
 
 
-def name_problem(name: str) -> str | None:
+def name_problem(name: str) -> Msg | None:
     """Why twine could not select ``name`` with ``-r``, or ``None`` when it can."""
     if not name:
-        return "it is empty"
+        return Msg("Reason_NameEmpty")
     if any(c.isspace() for c in name):
-        return "it contains white space or a line break"
+        return Msg("Reason_NameSpace")
     if "[" in name or "]" in name:
-        return "it contains '[' or ']'"
+        return Msg("Reason_NameBracket")
     if not name.isprintable():
-        return "it contains a control character"
+        return Msg("Reason_NameControl")
     if name in RESERVED:  # configparser and twine match these names exactly
-        return RESERVED[name]
+        return Msg(RESERVED[name])
     return None
 
 
-def value_problem(value: str) -> str | None:
+def value_problem(value: str) -> Msg | None:
     """Why ``value`` would not read back unchanged, or ``None`` when it would."""
     if "\n" in value or "\r" in value:
-        return "contains a line break"
+        return Msg("Reason_ValueLineBreak")
     if value != value.strip():
-        return "starts or ends with white space"
+        return Msg("Reason_ValueSpace")
     if "\x00" in value:
-        return "contains a NUL character"
+        return Msg("Reason_ValueNul")
     return None
 
 
-def check_names(sources: Sequence[tuple[str, str]]) -> None:
+def check_names(sources: Sequence[tuple[str, Msg]]) -> None:
     """Refuse names twine cannot select and duplicates; ``sources`` are (name, origin)."""
-    seen: dict[str, str] = {}
+    seen: dict[str, Msg] = {}
     for name, origin in sources:
         problem = name_problem(name)
         if problem:
@@ -71,13 +73,13 @@ def check_repositories(repositories: Sequence[Repository]) -> None:
     check_names([(repo.name, repo.origin) for repo in repositories])
     for repo in repositories:
         for label, value in (
-            ("URL", repo.url),
-            ("user name", repo.username),
-            ("password", repo.password),
+            ("Field_Url", repo.url),
+            ("Field_UserName", repo.username),
+            ("Field_Password", repo.password),
         ):
             problem = value_problem(value)
             if problem:
-                raise TaskError("Error_UnsafeValue", label, repo.origin, problem)
+                raise TaskError("Error_UnsafeValue", Msg(label), repo.origin, problem)
 
 
 def render(repositories: Sequence[Repository]) -> str:
@@ -90,7 +92,7 @@ def render(repositories: Sequence[Repository]) -> str:
     return header + "\n\n".join(blocks)
 
 
-def read_back_problem(path: Path, repositories: Sequence[Repository]) -> str | None:
+def read_back_problem(path: Path, repositories: Sequence[Repository]) -> str | Msg | None:
     """Read ``path`` as twine does and compare; ``None`` when every value matches."""
     parser = configparser.RawConfigParser()
     try:
@@ -100,7 +102,7 @@ def read_back_problem(path: Path, repositories: Sequence[Repository]) -> str | N
         return type(exc).__name__
     servers = parser.get("distutils", "index-servers", fallback="").split()
     if servers != [r.name for r in repositories]:
-        return "the list of repositories differs"
+        return Msg("Reason_ReadBackList")
     for repo in repositories:
         for key, value in (
             ("repository", repo.url),
@@ -108,7 +110,7 @@ def read_back_problem(path: Path, repositories: Sequence[Repository]) -> str | N
             ("password", repo.password),
         ):
             if parser.get(repo.name, key, fallback=None) != value:
-                return f"the {key} of '{repo.name}' differs"
+                return Msg("Reason_ReadBackValue", key, repo.name)
     return None
 
 
@@ -200,7 +202,7 @@ def _private_dir(base: Path) -> Path:
             continue
         os.chmod(candidate, 0o700)  # whatever the umask
         return candidate
-    raise TaskError("Error_WriteFailed", base, "no free folder name")
+    raise TaskError("Error_WriteFailed", base, Msg("Reason_NoFreeFolder"))
 
 
 def write(target: Target, text: str, repositories: Sequence[Repository]) -> Written:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._messages import Msg
 from ._record import dataclass
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
@@ -20,7 +21,7 @@ class Repository:
     username: str
     password: str
     kind: Kind
-    origin: str  # what the user wrote to get it, for messages (never a secret)
+    origin: Msg  # what the user wrote to get it (Origin_*), for messages (never a secret)
 
     def __repr__(self) -> str:  # never show the password, even by accident
         return (

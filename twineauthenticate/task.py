@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from . import pypirc
+from ._messages import Msg
 from .agent import Agent
 from .connections import connection_repository, connection_secrets
 from .exceptions import TaskError
@@ -38,13 +39,13 @@ def collect(agent: Agent) -> list[Repository]:
     # Connections need no network: check them first, so a typo fails fast.
     connections = [connection_repository(agent, c) for c in inputs.connections]
     token = agent.build_token()
-    names = [(f.name, f"feed '{f.display}'") for f in inputs.feeds]
+    names = [(f.name, Msg("Origin_Feed", f.display)) for f in inputs.feeds]
     names += [(r.name, r.origin) for r in connections]
     if inputs.federation:
         from .federation import check
 
         checked = check(agent, inputs.federation, token)  # no network: the URL, the connection
-        names.append((checked.name, f"feedUrl '{inputs.federation.feed_url}'"))
+        names.append((checked.name, Msg("Origin_FeedUrl", inputs.federation.feed_url)))
     # Names twine cannot use, and duplicates, fail before any request or token exchange.
     pypirc.check_names(names)
     repositories: list[Repository] = []

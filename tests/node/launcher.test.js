@@ -206,6 +206,53 @@ test('the search description names every candidate and its outcome', () => {
 });
 
 test('exit descriptions', () => {
-  assert.strictEqual(launcher.describeExit('/usr/bin/python3', 3, null), '/usr/bin/python3: exit code 3');
-  assert.strictEqual(launcher.describeExit('/usr/bin/python3', null, 'SIGKILL'), '/usr/bin/python3: signal SIGKILL');
+  const messages = { Info_PythonExitCode: '%s: exit code %s', Info_PythonExitSignal: '%s: signal %s' };
+  const show = (detail) => launcher.formatMessage(messages, 'Error_X', detail);
+  assert.strictEqual(show(launcher.describeExit('/usr/bin/python3', 3, null)), 'Error_X /usr/bin/python3: exit code 3');
+  assert.strictEqual(show(launcher.describeExit('/usr/bin/python3', null, 'SIGKILL')), 'Error_X /usr/bin/python3: signal SIGKILL');
+});
+
+test('messages follow System.Culture as the task library chooses it', () => {
+  const root = path.join(__dirname, '..', '..');
+  const read = (culture) => JSON.parse(fs.readFileSync(path.join(root, 'Strings', 'resources.resjson', culture, 'resources.resjson'), 'utf8'));
+  const task = JSON.parse(fs.readFileSync(path.join(root, 'task.json'), 'utf8'));
+  const key = 'Error_PythonNotFound';
+  for (const culture of ['de-DE', 'es-ES', 'fr-FR', 'it-IT', 'ja-JP', 'ko-KR', 'ru-RU', 'zh-CN', 'zh-TW']) {
+    const messages = launcher.loadMessages(root, culture);
+    assert.strictEqual(messages[key], read(culture)['loc.messages.' + key], culture);
+    assert.deepStrictEqual(Object.keys(messages).sort(), Object.keys(task.messages).sort());
+  }
+  // The folder name is matched ignoring case; any other culture is English.
+  assert.strictEqual(launcher.loadMessages(root, 'ZH-tw')[key], read('zh-TW')['loc.messages.' + key]);
+  for (const culture of [undefined, '', 'en-US', 'de-AT', 'de', 'qps-ploc', '../de-DE']) {
+    assert.strictEqual(launcher.loadMessages(root, culture)[key], task.messages[key], String(culture));
+  }
+});
+
+test('a key the culture lacks is English, the others are not', () => {
+  const root = path.join(__dirname, '..', '..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loc-'));
+  try {
+    fs.copyFileSync(path.join(root, 'task.json'), path.join(dir, 'task.json'));
+    const folder = path.join(dir, 'Strings', 'resources.resjson', 'ko-KR');
+    fs.mkdirSync(folder, { recursive: true });
+    const korean = JSON.parse(fs.readFileSync(path.join(root, 'Strings', 'resources.resjson', 'ko-KR', 'resources.resjson'), 'utf8'));
+    delete korean['loc.messages.Error_PythonFailed'];
+    fs.writeFileSync(path.join(folder, 'resources.resjson'), '\uFEFF' + JSON.stringify(korean));
+    const messages = launcher.loadMessages(dir, 'ko-KR');
+    const task = JSON.parse(fs.readFileSync(path.join(root, 'task.json'), 'utf8'));
+    assert.strictEqual(messages.Error_PythonFailed, task.messages.Error_PythonFailed);
+    assert.strictEqual(messages.Error_PythonNotFound, korean['loc.messages.Error_PythonNotFound']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the pieces of the no-Python error are in the language of the sentence', () => {
+  const root = path.join(__dirname, '..', '..');
+  const messages = launcher.loadMessages(root, 'ru-RU');
+  const py = { name: 'python3', file: '/usr/bin/python3', args: [] };
+  const outcomes = new Map([[py, { version: null, detail: launcher.describeExit('/usr/bin/python3', 2, null) }]]);
+  const text = launcher.describeSearch('linux', [py], outcomes, messages);
+  assert.strictEqual(text, '/usr/bin/python3 не удалось запустить (/usr/bin/python3: код выхода 2); python: нет в PATH');
 });
