@@ -58,6 +58,7 @@ def test_cli_serves_and_stops_on_signal(tmp_path: Path, signum: int) -> None:
             "url",
             "collection_url",
             "packaging_url",
+            "feeds_url",
             "oidc_request_uri",
             "authority_url",
         }
