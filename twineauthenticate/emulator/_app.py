@@ -46,7 +46,7 @@ from ._locations import (
     locations_payload,
     resource_area_payload,
 )
-from ._model import RequestRecord
+from ._model import RequestRecord, Urls
 from ._multipart import header_params
 from ._permissions import FeedPermissions
 from ._pypi import PypiFeeds
@@ -58,25 +58,6 @@ __all__ = ["AzureDevOpsApp", "Urls", "vss_error"]
 PYPI_TOKEN_USER = "__token__"
 
 Handler = Callable[[Request], Response]
-
-
-@dataclass(frozen=True)
-class Urls:
-    base: str  # no trailing slash
-    collection: str  # trailing slash
-    packaging: str  # trailing slash
-    feeds: str  # trailing slash
-    collection_segments: tuple[str, ...]
-    packaging_segments: tuple[str, ...]
-    feeds_segments: tuple[str, ...]
-
-    @property
-    def oidc_request_uri(self) -> str:
-        return self.base + "/_oidc/token"
-
-    @property
-    def authority(self) -> str:
-        return self.base + "/_entra/"
 
 
 @dataclass(frozen=True)

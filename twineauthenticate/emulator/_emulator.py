@@ -14,14 +14,14 @@ from types import TracebackType
 from typing import Union
 from urllib.parse import quote
 
-from ._app import AzureDevOpsApp, Urls
+from ._app import AzureDevOpsApp
 from ._catalog import FeedCatalog
 from ._credentials import TokenRegistry
 from ._faults import Fault
 from ._federation import Federation
 from ._http import EmulatorServer
 from ._identity import default_identity, make_identity
-from ._model import Feed, RequestRecord
+from ._model import Feed, RequestRecord, Urls
 from ._permissions import FeedPermissions
 from ._signin import check_sign_in
 from ._store import PackageStore
