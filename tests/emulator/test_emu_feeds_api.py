@@ -219,6 +219,13 @@ def test_wrong_method_and_bad_api_version(emu: Emulator) -> None:
     bad = get(url, **{"api-version": "seven"})
     assert bad.status_code == 400
     assert "seven" in bad.json()["message"]
+    for accept, status in [
+        ("application/json;api-version=7.1", 200),
+        ("application/json; api-version=5.0-preview.1; excludeUrls=true", 200),
+        ("application/json;api-version=latest", 400),
+    ]:
+        headers = {**SUPPRESS, "Accept": accept}
+        assert requests.get(url, auth=AUTH, headers=headers, timeout=10).status_code == status
     assert get(f"{emu.feeds_url}_apis/packaging/feeds/MyFeed/extra").status_code == 404
 
 

@@ -22,8 +22,9 @@ organization scoped)"), so the emulator models that. Listing with a project
 returns that project's feeds only.
 
 Names and project names match case-insensitively; ids (GUIDs) work too. Any
-well-formed ``api-version`` is accepted (7.1, 7.1-preview.1, Server's
-5.0-preview.1 ...).
+well-formed ``api-version``, in the query or as a parameter of ``Accept``
+(``application/json;api-version=7.1``), is accepted (7.1, 7.1-preview.1,
+Server's 5.0-preview.1 ...); none at all is too.
 """
 
 from __future__ import annotations
@@ -54,10 +55,20 @@ _ROLES: dict[str, tuple[str, ...]] = {
 
 
 def api_version_problem(request: Request) -> Response | None:
-    """400 for a malformed ``api-version`` query parameter, else None."""
-    version = request.query("api-version")
-    if version is None or _API_VERSION.fullmatch(version.strip()):
-        return None
+    """400 for a malformed ``api-version`` (query parameter or ``Accept`` parameter), else None."""
+    versions = [request.query("api-version")]
+    for media in (request.header("Accept") or "").split(","):
+        for param in media.split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "api-version":
+                versions.append(value.strip().strip('"'))
+    for version in versions:
+        if version is not None and not _API_VERSION.fullmatch(version.strip()):
+            return _bad_version(version)
+    return None
+
+
+def _bad_version(version: str) -> Response:
     return vss_error(
         400,
         f"The requested REST API version of {version} is not valid.",
