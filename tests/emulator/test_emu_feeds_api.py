@@ -130,6 +130,11 @@ def test_get_project_feed_by_names_any_case_and_by_ids(emu: Emulator) -> None:
         again = get(emu.feed_api_url(feed_ref, project_ref), **{"api-version": "7.1"})
         assert again.status_code == 200, (feed_ref, project_ref)
         assert again.json() == feed
+    assert emu.feed_id("ProjFeed", "my project") == feed["id"]
+    assert emu.project_id("MY PROJECT") == project["id"]
+    assert emu.feed_id("MyFeed") != feed["id"]
+    with pytest.raises(KeyError):
+        emu.project_id("Elsewhere")
     # The ids are the feed picker's.
     picked = get(f"{emu.collection_url}_apis/packaging/feedids").json()["value"]
     assert {"id": feed["id"], "name": "ProjFeed", "projectName": "My Project",

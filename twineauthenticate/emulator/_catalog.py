@@ -66,6 +66,11 @@ class FeedCatalog:
                 return name
         return None
 
+    def project_id(self, ref: str) -> str | None:
+        """Id of the project named or identified by ``ref``."""
+        name = self.project_name(ref)
+        return None if name is None else stable_id(self.organization, "project", name)
+
     def find(self, feed_ref: str, project_ref: str | None) -> FeedEntry | None:
         """The feed ``feed_ref`` (name or id) in ``project_ref`` (None: organization scope)."""
         project = None

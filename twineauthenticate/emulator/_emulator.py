@@ -288,6 +288,17 @@ class Emulator:
         """The build identity's id, the GUID Azure names in its 403 messages."""
         return self._identity.id
 
+    def feed_id(self, feed: str, project: str | None = None) -> str:
+        """The feed's id (GUID), as Feed Management and the feed picker report it."""
+        return self._permissions.resolve(feed, project).feed_id
+
+    def project_id(self, project: str) -> str:
+        """A project's id (GUID); KeyError for a project without feeds."""
+        project_id = self._catalog.project_id(project)
+        if project_id is None:
+            raise KeyError(f"unknown project {project!r}")
+        return project_id
+
     def permission(self, feed: str, project: str | None = None) -> str:
         """The identity's level on a feed: ``"none"``, ``"read"`` or ``"publish"``."""
         return self._permissions.level(self._permissions.resolve(feed, project))
