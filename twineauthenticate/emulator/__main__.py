@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_permission,
         default=[],
         metavar="[PROJECT/]FEED=LEVEL",
-        help="the identity's level on a feed: none, read or publish (default; repeatable)",
+        help="the identity's level on a feed: none, read or publish (the default); repeatable",
     )
     parser.add_argument(
         "--sign-in",
