@@ -363,6 +363,42 @@ def test_a_federated_feed_that_does_not_exist(
     assert check.path.endswith("/_packaging/Missing/pypi/simple/")
 
 
+def federation_emulator(make_emulator: Any, tls: Tls) -> Any:
+    return make_emulator(
+        feeds=[Feed("FedFeed", project="Other Project")],
+        tls=(tls.cert, tls.key),
+        service_connections={CONNECTION: CLIENT_ID},
+    )
+
+
+def test_a_federated_feed_that_refuses_the_service_principal(
+    make_emulator: Any, agent_temp: Path, tls: Tls
+) -> None:
+    emu = federation_emulator(make_emulator, tls)
+    emu.inject_faults(count=1, status=403, path_contains="/pypi/simple/")
+    run = run_task(wif_env(emu, agent_temp, tls))
+    message = failed(run, agent_temp)
+    assert message == (
+        f"The feed at {federated_url(emu)} refused the service principal of the service"
+        f" connection '{CONNECTION}' (HTTP 403). Add the service principal to the feed's"
+        " organization and give it the role Feed Publisher (Contributor) in the feed's"
+        " Settings > Permissions."
+    )
+    assert_no_secret_in_clear(run, *emu.issued_access_tokens)
+
+
+def test_a_federated_feed_that_cannot_be_checked_warns(
+    make_emulator: Any, agent_temp: Path, tls: Tls
+) -> None:
+    emu = federation_emulator(make_emulator, tls)
+    emu.inject_faults(count=10, status=503, path_contains="/pypi/simple/")
+    run = run_task(wif_env(emu, agent_temp, tls, TWINEAUTHENTICATE_ATTEMPTS="2"))
+    assert run.result == "Succeeded", run.stdout
+    (warning,) = run.warnings
+    assert warning.startswith(f"Could not check '{federated_url(emu)}', so the upload URL")
+    assert f"username={CONNECTION}\n" in run.pypirc.read_text()
+
+
 # -- Azure DevOps Server ---------------------------------------------------------------------
 
 
