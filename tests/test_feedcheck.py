@@ -260,6 +260,18 @@ def test_feed_management_down_warns_and_the_upload_still_works(
     assert emu.uploaded_files("MyFeed") == [wheel.name]
 
 
+def test_a_404_that_is_not_about_the_feed_only_warns(make_emulator: Any, agent_temp: Path) -> None:
+    """A route the server lacks, or a proxy's page: no answer about the feed."""
+    emu = make_emulator()
+    body = '{"message": "The resource cannot be found."}'
+    emu.inject_faults(count=1, status=404, body=body, path_contains="/_apis/packaging/feeds/")
+    run = run_task(agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed"))
+    assert run.result == "Succeeded", run.stdout
+    (warning,) = run.warnings
+    assert warning.startswith("Could not check 'MyFeed', so the upload URL is written unchecked")
+    assert warning.endswith("answered HTTP 404: The resource cannot be found.")
+
+
 def test_packaging_area_down_warns(make_emulator: Any, agent_temp: Path) -> None:
     emu = make_emulator()
     emu.inject_faults(count=100, status=503, path_contains=PACKAGING_AREA)

@@ -34,11 +34,12 @@ it may publish, which shows only at upload. The whole task (``python -m
 twineauthenticate``, 50 ms per request, medians of 11): one feed 215 ms without
 the check, 221 ms with it; ten feeds 218 ms and 237 ms.
 
-Only a definite answer fails the step: 404 for the feed or its project, 401/403,
-or a sign-in page. A check that cannot get an answer (5xx, timeouts, after the
-retries) warns, and the run goes on with what the lookup gave. The pipeline
-variable ``TwineAuthenticate.Verify`` = ``false`` (or ``--no-verify``) turns the
-check off: no request goes to the Feed Management host.
+Only a definite answer fails the step: 404 for the feed or its project (with
+Azure DevOps' ``typeKey`` saying so), 401/403, or a sign-in page. A check that
+cannot get an answer (5xx, timeouts, after the retries; another 404) warns, and
+the run goes on with what the lookup gave. The pipeline variable
+``TwineAuthenticate.Verify`` = ``false`` (or ``--no-verify``) turns the check off:
+no request goes to the Feed Management host.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ PACKAGING_AREA_ID = "7ab4e64e-c4d8-4f50-ae73-5ef2e21642a5"
 VARIABLE_VERIFY = "TwineAuthenticate.Verify"
 SERVICES_VERSION = "7.1"
 SERVER_VERSION = "5.0-preview.1"
+# A 404 counts only with one of these: another 404 (a route a server does not have, a
+# proxy's page) is no answer about the feed.
 NOT_FOUND_KEYS = ("FeedIdNotFoundException", "FeedNotFoundException")
 PROJECT_NOT_FOUND_KEYS = ("ProjectDoesNotExistWithNameException", "ProjectDoesNotExistException")
 MAX_LISTED = 10  # visible feeds named in a message
@@ -162,7 +165,10 @@ class FeedCheck:
         for feed, call, answer in zip(self.feeds, self._calls, answers):
             if isinstance(answer, TaskError):
                 unchecked.append((feed, answer))
-            elif answer.status == 404:
+            elif (
+                answer.status == 404
+                and _type_key(answer) in NOT_FOUND_KEYS + PROJECT_NOT_FOUND_KEYS
+            ):
                 self._not_found(http, feed, call, answer)
             elif refused(answer):
                 self._refused(http, feed, call, answer)
