@@ -9,6 +9,7 @@ Every failing run leaves no file, sets no ``PYPIRC_PATH`` and shows no secret.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,37 @@ def feed_api_requests(emu: Any) -> list[str]:
     ]
 
 
+# -- off the critical path -------------------------------------------------------------------
+
+
+def test_one_round_serves_every_feed(make_emulator: Any, agent_temp: Path) -> None:
+    """Services, ten feeds: the check's requests arrive with the lookup's, in two rounds.
+
+    At 0.3 s per answer, requests sent one after the other would arrive at least
+    0.3 s apart; here the two area lookups arrive together, then, one answer later,
+    the PyPI locations and the ten feeds together.
+    """
+    arrivals: list[tuple[float, str]] = []
+    feeds = [Feed(f"Feed{i}") for i in range(5)] + [Feed(f"F{i}", project="Team") for i in range(5)]
+    emu = make_emulator(
+        feeds=feeds,
+        latency=0.3,
+        on_request=lambda record: arrivals.append((time.monotonic(), record.path)),
+    )
+    names = ", ".join(f"{f.project}/{f.name}" if f.project else f.name for f in feeds)
+    run = run_task(agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED=names))
+    assert run.result == "Succeeded", run.stdout
+    assert len(arrivals) == 2 + 1 + 10
+    first, second = arrivals[:2], arrivals[2:]
+    assert all("/_apis/resourceAreas/" in path for _, path in first)
+    assert sorted(path.split("/_apis/")[1].split("/")[0] for _, path in second) == [
+        "packaging"
+    ] * 10 + ["pypi"]
+    assert first[-1][0] - first[0][0] < 0.2
+    assert second[-1][0] - second[0][0] < 0.2
+    assert second[0][0] - first[-1][0] >= 0.25  # the second round waits for the first's answers
+
+
 # -- not found: the fix proposed, through the agent --------------------------------------
 
 
@@ -134,6 +166,16 @@ def test_a_project_that_does_not_exist(make_emulator: Any, agent_temp: Path) -> 
     message = failed(run, agent_temp)
     assert message.startswith("The project 'My Projekt' of the feed 'ProjFeed' does not exist")
     assert message.endswith("That feed is in project 'My Project': use 'My Project/ProjFeed'.")
+
+
+def test_messages_in_the_job_culture(make_emulator: Any, agent_temp: Path) -> None:
+    emu = make_emulator()
+    env = agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="ProjFeed", SYSTEM_CULTURE="de-DE")
+    message = failed(run_task(env), agent_temp)
+    assert message.startswith("Der Feed „ProjFeed“ existiert in der Organisation nicht, ")
+    assert message.endswith(
+        "Dieser Feed gehört zum Projekt „My Project“: Verwenden Sie „My Project/ProjFeed“."
+    )
 
 
 def test_the_first_wrong_feed_of_several_is_named(make_emulator: Any, agent_temp: Path) -> None:
