@@ -65,6 +65,9 @@ SERVER_VERSION = "5.0-preview.1"
 # proxy's page) is no answer about the feed.
 NOT_FOUND_KEYS = ("FeedIdNotFoundException", "FeedNotFoundException")
 PROJECT_NOT_FOUND_KEYS = ("ProjectDoesNotExistWithNameException", "ProjectDoesNotExistException")
+# The feed picker's list is a preview API everywhere; connectionData is asked for
+# without a version (the latest the server has), as its clients do.
+FEED_IDS_VERSION = "5.0-preview.1"
 MAX_LISTED = 10  # visible feeds named in a message
 
 
@@ -182,12 +185,14 @@ class FeedCheck:
 
     # -- the failures ----------------------------------------------------------------
 
-    def _collection_call(self, path: str) -> Call:
+    def _collection_call(self, path: str, version: str = "") -> Call:
         url = _join(self.collection, path)
-        return Call("GET", url, self.token, self._headers(), url)
+        accept = f"application/json;api-version={version}" if version else "application/json"
+        return Call("GET", url, self.token, {"Accept": accept}, url)
 
     def _visible(self, http: HttpClient) -> list[_suggest.Visible] | None:
-        (answer,) = send_all(http, [self._collection_call("_apis/packaging/feedids")])
+        call = self._collection_call("_apis/packaging/feedids", FEED_IDS_VERSION)
+        (answer,) = send_all(http, [call])
         if isinstance(answer, TaskError) or signed_out(answer) or answer.status != 200:
             return None
         try:
