@@ -38,8 +38,16 @@ EXPECTED_REQUESTS = {
     "federated": 3,
 }
 # Requests the feed check (on unless `TwineAuthenticate.Verify` is false) adds to a
-# run of a scenario; none until the task has the check.
-CHECK_REQUESTS: dict[str, int] = {}
+# run of a scenario, all sent in the rounds the lookup makes anyway.
+# Services: the Packaging area and one GET per feed; Server: one GET per feed; the
+# federated feed: its simple index with the exchanged token; connections: none.
+CHECK_REQUESTS: dict[str, int] = {
+    "services-feed": 2,
+    "project-feed": 2,
+    "server-feed": 1,
+    "ten-feeds": 11,
+    "federated": 1,
+}
 # The scenarios measured with and without the feed check, and their short names.
 CHECKED = {"services-feed": "one feed", "ten-feeds": "ten feeds"}
 COLD_SCENARIOS = ("connection", "services-feed")  # cold, with and without the bytecode

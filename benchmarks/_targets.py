@@ -45,8 +45,9 @@ def _requests(report: Report) -> Target:
         if s["requests"] != [expected_requests(cold_kind(s["key"])[2])]:
             wrong.append(f"{s['key']}: {s['requests']}")
     return (
-        "Requests per run: Services 2 whatever the number of feeds, Server 1, "
-        "connections only 0 (federated: 3)",
+        "Requests per run, the check off: Services 2 whatever the number of feeds, Server 1, "
+        "connections only 0 (federated: 3); the check adds one per feed (Services: and the "
+        "Packaging area; federated: 1), none for connections",
         "every run as expected" if not wrong else "; ".join(wrong),
         not wrong,
     )

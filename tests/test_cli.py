@@ -74,7 +74,7 @@ def test_local_run_with_flags_only(make_emulator: Any, tmp_path: Path) -> None:
     assert (
         "[ext]\nrepository=https://upload.example/legacy/\nusername=me\npassword=pw-123456" in text
     )
-    assert len(emu.requests) == 2
+    assert len(emu.requests) == 2 + 1 + 2  # the lookup, the check's area and its two feeds
 
     done = run_task(
         base_env(), "cleanup", "--pypirc-path", str(run.pypirc), "--temp-dir", str(temp)

@@ -75,7 +75,7 @@ def test_fifty_runs_at_once_write_fifty_distinct_complete_files(
             f"password=password-of-run-{number:02d}"
         )
     assert files_under(agent_temp) == sorted(paths)  # nothing else: no temporary file
-    assert len(emu.requests) == 2 * RUNS
+    assert len(emu.requests) == 4 * RUNS  # the lookup's two, the check's two
     assert all(r.status == 200 for r in emu.requests)
 
 

@@ -141,11 +141,14 @@ def test_federated_feed_then_real_twine_upload(
     assert "0 organization feed(s), 0 service connection(s) and 1 federated feed(s)" in run.stdout
     assert any("-r FedFeed --config-file $(PYPIRC_PATH)" in line for line in run.plain_lines)
 
-    # The flow: anonymous GET of the feed, OIDC token, Entra exchange, nothing else.
+    # The flow: anonymous GET of the feed, OIDC token, Entra exchange, then the feed
+    # check (its simple index, with the new access token), nothing else.
     methods = [(r.method, r.path.split("?")[0]) for r in emu.requests]
-    assert [m for m, _ in methods] == ["GET", "POST", "POST"], methods
+    assert [m for m, _ in methods] == ["GET", "POST", "POST", "GET"], methods
     assert methods[1][1].endswith("/_oidc/token")
     assert methods[2][1].endswith(f"/_entra/{emu.tenant_id}/oauth2/v2.0/token")
+    assert methods[3][1] == "/_pkgs/contoso/Other%20Project/_packaging/FedFeed/pypi/simple/"
+    assert emu.requests[3].status == 200
 
     wheel = make_wheel(tmp_path / "dist")
     upload = twine_upload(path, "FedFeed", wheel, cert=tls.ca)
@@ -177,7 +180,7 @@ def test_tenant_falls_back_to_the_connection(
     assert emu.pending_faults == 0
     assert emu.requests[0].status == 401
     assert (
-        emu.requests[-1].path.split("?")[0].endswith(f"/_entra/{emu.tenant_id}/oauth2/v2.0/token")
+        emu.requests[-2].path.split("?")[0].endswith(f"/_entra/{emu.tenant_id}/oauth2/v2.0/token")
     )
     wheel = make_wheel(tmp_path / "dist", name="fallback_pkg")
     upload = twine_upload(run.pypirc, "FedFeed", wheel, cert=tls.ca)

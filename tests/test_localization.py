@@ -46,6 +46,7 @@ NO_WORDS = {
     "loc.messages.Field_Url",
     "loc.messages.Origin_FeedUrl",
     "loc.messages.Reason_HttpAnswer",
+    "loc.messages.Msg_Quoted",
 }
 # Words a language uses as they are in English.
 LOANWORDS = {"it-IT": {"loc.messages.Origin_Feed", "loc.messages.Field_Password"}}

@@ -65,16 +65,19 @@ def test_calls_go_through_the_agent_proxy(
         agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed", **agent_proxy(proxy))
     )
     assert run.result == "Succeeded", run.stdout + run.stderr
-    # Both REST calls reached the emulator, and both went through the proxy.
-    assert [r.method for r in emu.requests] == ["GET", "OPTIONS"]
+    # Every REST call reached the emulator (the lookup's two, the check's two, in two
+    # rounds of concurrent requests), and every one went through the proxy.
+    assert sorted(r.method for r in emu.requests) == ["GET", "GET", "GET", "OPTIONS"]
     assert all(r.auth_ok for r in emu.requests)
-    seen = proxy.wait_for_access(before + 2)[before:]
+    seen = proxy.wait_for_access(before + 4)[before:]
     host = f"127.0.0.1:{emu.port}"
-    assert [m for m, _ in seen] == ["GET", "OPTIONS"]
-    assert seen[0][1].startswith(f"{host}/contoso/_apis/resourceAreas/")
-    assert seen[1][1] == f"{host}/_pkgs/contoso/_apis/pypi"
-    # Each request carried the proxy credentials (the second one rides the same connection).
-    assert [auth for _, _, auth in proxy.entries()[before:]] == ["ok", "ok"]
+    assert sorted(m for m, _ in seen) == ["GET", "GET", "GET", "OPTIONS"]
+    paths = sorted(path for _, path in seen)
+    assert sum(p.startswith(f"{host}/contoso/_apis/resourceAreas/") for p in paths) == 2
+    assert f"{host}/_pkgs/contoso/_apis/pypi" in paths
+    assert f"{host}/_feeds/contoso/_apis/packaging/feeds/MyFeed" in paths
+    # Each request carried the proxy credentials.
+    assert [auth for _, _, auth in proxy.entries()[before:]] == ["ok"] * 4
     # Registered as a secret first thing, and never shown in any form, even in debug.
     assert PROXY_PASSWORD in run.secrets
     assert run.named("task.debug")
@@ -96,7 +99,7 @@ def test_bypass_list_sends_matching_urls_direct(
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(emu.requests) == 2
+    assert len(emu.requests) == 4  # the lookup's two, the check's two
     assert proxy.wait_for_access(before + 1, timeout=1.5)[before:] == []
 
 
@@ -114,9 +117,13 @@ def test_bypass_regexes_are_matched_against_the_whole_url(
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(emu.requests) == 2
-    seen = proxy.wait_for_access(before + 1)[before:]
-    assert seen == [("OPTIONS", f"127.0.0.1:{emu.port}/_pkgs/contoso/_apis/pypi")]
+    assert len(emu.requests) == 4  # the lookup's two, the check's two
+    seen = proxy.wait_for_access(before + 2)[before:]
+    host = f"127.0.0.1:{emu.port}"
+    assert sorted(seen) == [
+        ("GET", f"{host}/_feeds/contoso/_apis/packaging/feeds/MyFeed"),
+        ("OPTIONS", f"{host}/_pkgs/contoso/_apis/pypi"),
+    ]
 
 
 def test_wrong_proxy_password_is_one_clear_error(
@@ -136,7 +143,7 @@ def test_wrong_proxy_password_is_one_clear_error(
     assert emu.requests == []
     # Not retried: a wrong password does not get better.
     assert not any("trying again" in line for line in run.plain_lines)
-    assert proxy.auth_failures() == failures + 1
+    assert proxy.auth_failures() == failures + 2  # both resource areas, sent at once
     assert_no_secret_in_clear(run, *encoded_forms(wrong))
 
 
@@ -155,7 +162,7 @@ def test_https_through_the_proxy_with_a_private_ca(
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(emu.requests) == 2
+    assert len(emu.requests) == 4  # the lookup's two, the check's two
     # One tunnel, kept alive for both calls.
     seen = proxy.wait_for_access(before + 1)[before:]
     assert seen and all(entry == ("CONNECT", f"localhost:{emu.port}") for entry in seen)
@@ -176,7 +183,7 @@ def test_local_run_uses_standard_proxy_variables(
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(proxy.wait_for_access(before + 2)[before:]) == 2
+    assert len(proxy.wait_for_access(before + 4)[before:]) == 4
     # The credentials of a proxy URL are never printed.
     assert PROXY_PASSWORD not in run.stdout
     assert quote(PROXY_PASSWORD, safe="") not in run.stdout
@@ -196,7 +203,7 @@ def test_local_run_honours_no_proxy(
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(emu.requests) == 2
+    assert len(emu.requests) == 4  # the lookup's two, the check's two
     assert proxy.wait_for_access(before + 1, timeout=1.5)[before:] == []
 
 
@@ -215,7 +222,7 @@ def test_agent_proxy_wins_over_the_environment(
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(proxy.wait_for_access(before + 2)[before:]) == 2
+    assert len(proxy.wait_for_access(before + 4)[before:]) == 4
 
 
 def test_proxy_that_is_down_is_retried_then_one_clear_error(
@@ -233,7 +240,8 @@ def test_proxy_that_is_down_is_retried_then_one_clear_error(
     run = run_task(env)
     message = assert_failed_cleanly(run, agent_temp)
     assert message.startswith(f"The proxy http://127.0.0.1:{port} refused or failed the request")
-    assert sum("trying again" in line for line in run.plain_lines) == 1
+    # Once each request of the first round (both resource areas).
+    assert sum("trying again" in line for line in run.plain_lines) == 2
     assert emu.requests == []
 
 

@@ -121,8 +121,8 @@ class Checker:
             if not (text.startswith("[") and text.endswith("]")):
                 self.found.append(f"{label}: not a message of the task: {text!r}")
             rest = URL.sub(" ", text)
-            for name in sorted(names, key=len, reverse=True):
-                rest = rest.replace(name, " ")
+            for name in sorted(names, key=len, reverse=True):  # whole names, not in a word
+                rest = re.sub(rf"(?<![\w.]){re.escape(name)}(?!\w)", " ", rest)
             rest = PATH.sub(" ", rest)
             for pattern in NEUTRAL:
                 rest = pattern.sub(" ", rest)
@@ -255,6 +255,7 @@ def test_no_english_is_left_in_the_pseudo_culture(
         fail,
         {"INPUT_ARTIFACTFEED": "pypi", "INPUT_PYTHONUPLOADSERVICECONNECTION": "pypi-id", **pypi},
         "pypi",
+        "upload.pypi.org",  # the warning that "t1" is not a PyPI token names the host
     )
     run("unknown connection", fail, {"INPUT_PYTHONUPLOADSERVICECONNECTION": "nope"}, "nope")
     for label, scheme, params, url, name in [
@@ -294,7 +295,7 @@ def test_no_english_is_left_in_the_pseudo_culture(
     run("federation client", fail, no_client, CONNECTION)
     run("federation OIDC URI", fail, {**fed, "SYSTEM_OIDCREQUESTURI": ""}, CONNECTION)
     run("unauthorized", fail, {**feed, **build_token_env("wrong-token", emu.collection_url)})
-    areas, locations = "resourceAreas", "_apis/pypi"
+    areas, locations = "resourceAreas/92F0314B", "_apis/pypi"  # the PyPI area's lookup
     emu.inject_faults(count=1, status=404, path_contains=areas)
     run("area not found", fail, feed)
     emu.inject_faults(count=1, status=200, body='{"locationUrl": ', path_contains=areas)
@@ -314,6 +315,34 @@ def test_no_english_is_left_in_the_pseudo_culture(
     slow = {**feed, "TWINEAUTHENTICATE_READTIMEOUT": "0.3", "TWINEAUTHENTICATE_DEADLINE": "1.5"}
     run("timeout", fail, slow)
     run("CA file", fail, {**feed, "AGENT_CAINFO": str(tmp_path / "no-ca.pem")})
+
+    # -- the feed check: what it fails, what it warns about -----------------------------
+    project = ("My Project", "ProjFeed", "MyFeed")
+    run("feed without its project", fail, {"INPUT_ARTIFACTFEED": "ProjFeed"}, *project)
+    run("feed with a project", fail, {"INPUT_ARTIFACTFEED": "My Project/MyFeed"}, *project)
+    run("feed misspelt", fail, {"INPUT_ARTIFACTFEED": "MyFed"}, "MyFed", "MyFeed")
+    run("project misspelt", fail, {"INPUT_ARTIFACTFEED": "My Projekt/ProjFeed"}, "My Projekt", *project)
+    identity = ("Project Collection Build Service (contoso)",)
+    emu.set_permission("ProjFeed", "none", project="My Project")
+    scoped = {"INPUT_ARTIFACTFEED": "My Project/ProjFeed", "SYSTEM_TEAMPROJECT": "Web"}
+    run("feed forbidden, other project", fail, scoped, *identity, *project, "Web")
+    visible = ("Other Project", "FedFeed")
+    run("no feed visible", fail, {"INPUT_ARTIFACTFEED": "Nothing"}, "Nothing", *project, *visible)
+    emu.set_permission("ProjFeed", "publish", project="My Project")
+    emu.set_permission("MyFeed", "none")
+    run("feed forbidden", fail, feed, *identity, "MyFeed")
+    emu.set_permission("MyFeed", "publish")
+    emu.inject_faults(count=2, status=503, body=busy, path_contains="_apis/packaging/feeds")
+    run("feed unchecked", "Succeeded", feed, "MyFeed")
+    sign_in = "<html><body>Sign in</body></html>"
+    emu.inject_faults(count=1, status=203, body=sign_in, path_contains=areas)
+    run("sign-in page", fail, feed)
+    index = "https://pkgs.dev.azure.com/contoso/Team/_packaging/Releases/pypi/simple/"
+    conn = connection_env("i-id", index, "releases", "Token", apitoken="t3")
+    to_index = {"INPUT_PYTHONUPLOADSERVICECONNECTION": "i-id", **conn}
+    run("connection to an index", fail, to_index, "releases")
+    token_form = {"INPUT_PYTHONUPLOADSERVICECONNECTION": "pypi-id", **pypi}
+    run("PyPI token form", "Succeeded", token_form, "pypi", "upload.pypi.org")
 
     # -- through the agent's entry script: a run, and no Python at all ------------------
     add_pseudo_culture(task_dir)

@@ -18,7 +18,7 @@ from tests.helpers import TaskRun, run_task
 from tests.test_reliability_helpers import assert_failed_cleanly
 from twineauthenticate._http import BACKOFF, BACKOFF_MAX, DEADLINE, JITTER
 
-RESOURCE_AREAS = "resourceAreas"
+RESOURCE_AREAS = "resourceAreas/92F0314B"  # the PyPI area's lookup (the check asks for another)
 LOCATIONS = "_apis/pypi"
 
 
@@ -98,7 +98,8 @@ def test_eighteen_transient_failures_in_a_row_fail_cleanly_within_the_deadline(
     make_emulator: Any, agent_temp: Path
 ) -> None:
     emu = make_emulator()
-    emu.inject_faults(count=18, status=503, body='{"message":"Service Unavailable"}')
+    body = '{"message":"Service Unavailable"}'
+    emu.inject_faults(count=18, status=503, body=body, path_contains=RESOURCE_AREAS)
     run, elapsed = timed_run(agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed"))
     message = assert_failed_cleanly(run, agent_temp)
     assert message.startswith(f"{emu.collection_url}_apis/resourceAreas/"), message

@@ -45,7 +45,7 @@ def test_agent_ca_info_is_trusted(emu: Any, agent_temp: Path, tls: Tls) -> None:
     env = agent_env_for(emu, agent_temp, INPUT_ARTIFACTFEED="MyFeed", AGENT_CAINFO=str(tls.ca))
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(emu.requests) == 2
+    assert len(emu.requests) == 4  # the lookup's two, the check's two
     assert emu.feed_upload_url("MyFeed").startswith("https://localhost:")
     assert f"repository={emu.feed_upload_url('MyFeed')}\n" in run.pypirc.read_text()
 
@@ -56,7 +56,7 @@ def test_requests_ca_bundle_is_trusted_on_a_local_run(emu: Any, agent_temp: Path
     )
     run = run_task(env)
     assert run.result == "Succeeded", run.stdout
-    assert len(emu.requests) == 2
+    assert len(emu.requests) == 4  # the lookup's two, the check's two
 
 
 def test_agent_ca_info_wins_over_requests_ca_bundle(

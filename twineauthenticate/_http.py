@@ -323,6 +323,7 @@ class HttpClient:
         self.requests_sent = 0
         self._session: requests.Session | None = None
         self._proxy_auth: dict[str, str] = {}
+        self._lock = threading.Lock()  # rounds of requests share the client (_concurrent.py)
         self._started = time.monotonic()
 
     # -- configuration ---------------------------------------------------------------
@@ -348,6 +349,10 @@ class HttpClient:
         return context
 
     def _get_session(self, what: str) -> requests.Session:
+        with self._lock:
+            return self._session or self._new_session(what)
+
+    def _new_session(self, what: str) -> requests.Session:
         if self._session is None:
             try:
                 import requests
@@ -393,7 +398,8 @@ class HttpClient:
         proxy = self.proxy_for(url)
         if proxy is None:
             return {}
-        self._proxy_auth[_proxy_key(proxy.url)] = proxy.authorization
+        with self._lock:
+            self._proxy_auth[_proxy_key(proxy.url)] = proxy.authorization
         return {_scheme_of(url): proxy.url}
 
     # -- requests --------------------------------------------------------------------
@@ -401,7 +407,7 @@ class HttpClient:
     def remaining(self) -> float:
         return self.settings.deadline - (time.monotonic() - self._started)
 
-    def _timeout_error(self, what: str) -> TaskError:
+    def timeout_error(self, what: str) -> TaskError:
         s = self.settings
         return TaskError("Error_HttpTimeout", what, _fmt(s.read_timeout), _fmt(s.deadline))
 
@@ -435,16 +441,17 @@ class HttpClient:
             attempt += 1
             left = self.remaining()
             if left <= 0:
-                raise self._timeout_error(what)
+                raise self.timeout_error(what)
             session = self._get_session(what)
             proxies = self._proxies(url)
-            self.requests_sent += 1
+            with self._lock:
+                self.requests_sent += 1
             via = f" via proxy {_safe_proxy(proxies[_scheme_of(url)])}" if proxies else ""
             self.agent.debug(f"{method} {url}{via} (attempt {attempt} of {s.attempts})")
             outcome = self._attempt(session, method, url, all_headers, data, proxies, left)
             wait: float | None = None
             if outcome is None:  # the hard deadline struck
-                raise self._timeout_error(what)
+                raise self.timeout_error(what)
             failure, reason, final = self._classify(outcome, url, what)
             if failure is None:
                 result = HttpResponse(outcome.status, url, _decode(outcome), outcome.headers)
@@ -560,7 +567,7 @@ class HttpClient:
                 return TaskError("Error_HttpProxy", where, what, text), text, True
             return TaskError("Error_HttpProxy", where, what, text), Msg("Reason_HttpProxy"), False
         if isinstance(exc, requests.exceptions.Timeout):
-            return self._timeout_error(what), Msg("Reason_HttpNoAnswer"), False
+            return self.timeout_error(what), Msg("Reason_HttpNoAnswer"), False
         reason: str | Msg
         if isinstance(exc, requests.exceptions.InvalidHeader):
             # Its text quotes the header, which may hold a token: never show it.
@@ -591,7 +598,8 @@ class HttpClient:
     def _scrub(self, text: str) -> str:
         """``text`` without the proxy credentials in any form they travel in."""
         password = self.settings.proxy_password
-        forms = {auth.split(" ", 1)[-1] for auth in self._proxy_auth.values() if auth}
+        with self._lock:
+            forms = {auth.split(" ", 1)[-1] for auth in self._proxy_auth.values() if auth}
         if password:
             from urllib.parse import quote
 
@@ -645,7 +653,8 @@ def _make_adapter(context: ssl.SSLContext | None, proxy_auth: Mapping[str, str])
     class Adapter(HTTPAdapter):
         def __init__(self) -> None:
             self._context = context
-            super().__init__(max_retries=0)
+            # Room for a round of concurrent requests to one host (_concurrent.py).
+            super().__init__(max_retries=0, pool_maxsize=32)
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             if self._context is not None:

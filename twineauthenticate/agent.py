@@ -7,6 +7,7 @@ service connections, the secrets registry, logging commands and localized messag
 
 from __future__ import annotations
 
+import _thread  # a lock without importing threading (several ms at start-up)
 import json
 import os
 import sys
@@ -63,6 +64,7 @@ class Agent:
         self._out = stdout if stdout is not None else sys.stdout
         self.task_dir = task_dir or TASK_DIR
         self._secrets: list[str] = []
+        self._lock = _thread.allocate_lock()  # requests of one round log from their threads
         self._messages: dict[str, str] | None = None
         self.debug_enabled = self.get_variable("System.Debug").lower() == "true"
 
@@ -147,9 +149,9 @@ class Agent:
         """Register a secret with the agent so that it masks it in every later line."""
         if not value or value in self._secrets:
             return
-        self._secrets.append(value)
-        # Longest first, so that a secret containing another is masked whole.
-        self._secrets.sort(key=len, reverse=True)
+        # A new list, longest first (a secret containing another is masked whole),
+        # swapped in at once for a thread that is masking a line meanwhile.
+        self._secrets = sorted([*self._secrets, value], key=len, reverse=True)
         self._write(commands.format_command("task.setsecret", None, value), mask=False)
 
     def mask(self, text: str) -> str:
@@ -182,10 +184,11 @@ class Agent:
     # -- writing ---------------------------------------------------------------------
 
     def _write(self, line: str, mask: bool = True) -> None:
-        if mask:
-            line = self.mask(line)
-        self._out.write(line + "\n")
-        self._out.flush()
+        with self._lock:
+            if mask:
+                line = self.mask(line)
+            self._out.write(line + "\n")
+            self._out.flush()
 
     def command(
         self, name: str, properties: Mapping[str, str] | None = None, message: str = ""

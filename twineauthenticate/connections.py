@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._messages import Msg
 from .agent import Agent, EndpointAuth
+from .connectioncheck import check_connection
 from .exceptions import TaskError
 from .repository import Repository
 
@@ -17,6 +18,12 @@ def connection_secrets(auth: EndpointAuth) -> list[str]:
 
 def connection_repository(agent: Agent, connection_id: str) -> Repository:
     """The repository of one service connection, named after its ``endpointName``."""
+    repository = _repository(agent, connection_id)
+    check_connection(agent, repository, repository.name)
+    return repository
+
+
+def _repository(agent: Agent, connection_id: str) -> Repository:
     url = agent.get_endpoint_url(connection_id)
     auth = agent.get_endpoint_auth(connection_id)
     if url is None or auth is None:

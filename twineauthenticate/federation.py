@@ -17,6 +17,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
+from ._api import signed_out
 from ._http import HttpClient, HttpResponse
 from ._messages import Msg
 from ._record import dataclass
@@ -89,6 +90,8 @@ def _tenant(agent: Agent, http: HttpClient, fed: Federation) -> str:
 
 
 def _json_field(response: HttpResponse, key: str, error: str, connection: str) -> str:
+    if signed_out(response):
+        raise TaskError("Error_NotAuthenticated", response.url, response.status)
     if not 200 <= response.status < 300:
         raise TaskError(
             error, connection, Msg("Reason_HttpAnswer", response.status, _error_text(response))
@@ -171,7 +174,7 @@ def federated_repository(
     response = http.request("POST", token_url, data=form, what=token_url)
     access_token = _json_field(response, "access_token", "Error_WifEntra", fed.connection)
     agent.set_secret(access_token)
-    return Repository(
+    repository = Repository(
         checked.name,
         fed.feed_url,
         fed.connection,
@@ -179,3 +182,7 @@ def federated_repository(
         "federated",
         Msg("Origin_FeedUrl", fed.feed_url),
     )
+    from .feedcheck import check_federated
+
+    check_federated(agent, http, repository, fed.connection)  # with the new access token
+    return repository

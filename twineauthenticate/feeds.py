@@ -1,7 +1,7 @@
 """Feeds of the organization: from ``feed`` / ``project/feed`` to an upload URL.
 
 The REST flow (two requests on Azure DevOps Services, one on Azure DevOps Server,
-whatever the number of feeds):
+whatever the number of feeds; the feed check adds its own to the same rounds):
 
 1. Services only: ``GET {collection}/_apis/resourceAreas/{PyPI area id}`` gives the
    packaging host (``locationUrl``). On Server the collection URI is that host.
@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from ._http import HttpClient, HttpResponse
+from ._api import api_json
+from ._concurrent import Answer, Call, send_all
+from ._http import HttpClient
 from ._messages import Msg
 from .agent import Agent
 from .exceptions import TaskError
@@ -81,40 +83,37 @@ def expand_route(template: str, values: Mapping[str, str]) -> str:
     return "/".join(segments)
 
 
-def _check(response: HttpResponse, what: str, not_found: TaskError) -> Any:
-    if response.status in (401, 403):
-        raise TaskError("Error_Unauthorized", what, response.status)
-    if response.status == 404:
-        raise not_found
-    if not 200 <= response.status < 300:
-        raise TaskError("Error_HttpStatus", what, response.status, response.reason())
-    return response.json()
+def area_call(collection: str, area_id: str, token: str) -> Call:
+    """``GET _apis/resourceAreas/{area_id}``: which host serves an area (Services)."""
+    url = _join(collection, f"_apis/resourceAreas/{area_id}")
+    accept = {"Accept": "application/json;api-version=5.0-preview.1"}
+    return Call("GET", url, token, accept, url)
 
 
-def service_uri(agent: Agent, http: HttpClient, collection: str, token: str) -> str:
-    """The host that serves the PyPI area: resource-area lookup on Services only."""
-    if agent.get_variable("System.ServerType").lower() != "hosted":
-        return collection
-    url = _join(collection, f"_apis/resourceAreas/{PYPI_AREA_ID}")
-    response = http.request(
-        "GET",
-        url,
-        token=token,
-        headers={"Accept": "application/json;api-version=5.0-preview.1"},
-        what=url,
-    )
-    data = _check(response, url, TaskError("Error_AreaNotFound", PYPI_AREA_ID, collection))
+def area_host(answer: Answer, call: Call, area_id: str, collection: str) -> str:
+    """The ``locationUrl`` of a resource-area answer."""
+    if isinstance(answer, TaskError):
+        raise answer
+    not_found = TaskError("Error_AreaNotFound", area_id, collection)
+    data = api_json(answer, call.url, not_found)
     location = data.get("locationUrl") if isinstance(data, dict) else None
     if not isinstance(location, str) or not location.startswith(("http://", "https://")):
-        raise TaskError("Error_BadResponse", url, Msg("Reason_AnswerLacks", "locationUrl"))
+        raise TaskError("Error_BadResponse", call.url, Msg("Reason_AnswerLacks", "locationUrl"))
     return location
 
 
-def upload_location(http: HttpClient, host: str, token: str) -> dict[str, Any]:
-    """The PyPI upload location (route template and names) offered by ``host``."""
+def locations_call(host: str, token: str) -> Call:
     url = _join(host, f"_apis/{PYPI_AREA}")
+    return Call("OPTIONS", url, token, {}, url)
+
+
+def upload_location(answer: Answer, call: Call) -> dict[str, Any]:
+    """The PyPI upload location (route template and names) in ``OPTIONS _apis/pypi``."""
+    if isinstance(answer, TaskError):
+        raise answer
+    url = call.url
     not_found = TaskError("Error_LocationNotFound", UPLOAD_LOCATION_ID.lower(), url)
-    data = _check(http.request("OPTIONS", url, token=token, what=url), url, not_found)
+    data = api_json(answer, url, not_found)
     items = data.get("value") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise TaskError("Error_BadResponse", url, Msg("Reason_NoLocationList"))
@@ -129,13 +128,30 @@ def upload_location(http: HttpClient, host: str, token: str) -> dict[str, Any]:
 def resolve_feeds(
     agent: Agent, http: HttpClient, feeds: Sequence[FeedRef], token: str
 ) -> list[Repository]:
-    """One repository per feed, named after the feed (its project left out)."""
+    """One repository per feed, named after the feed (its project left out).
+
+    With the feed check on (:mod:`.feedcheck`), its requests go in the same rounds
+    as the lookup's: Services, round 1 both resource areas, round 2 the PyPI
+    locations and every feed; Server, one round.
+    """
+    from .feedcheck import FeedCheck
+
     collection = agent.get_variable("System.TeamFoundationCollectionUri")
     if not collection:
         raise TaskError("Error_NoCollectionUri", feeds[0].display)
     agent.info(agent.loc("Info_ResolvingFeeds", len(feeds), collection))
-    host = service_uri(agent, http, collection, token)
-    location = upload_location(http, host, token)
+    hosted = agent.get_variable("System.ServerType").lower() == "hosted"
+    check = FeedCheck.for_run(agent, feeds, token, collection, hosted)
+    host = collection
+    if hosted:
+        first = [area_call(collection, PYPI_AREA_ID, token), *check.area_calls()]
+        answers = send_all(http, first)
+        host = area_host(answers[0], first[0], PYPI_AREA_ID, collection)
+        check.take_area(answers[1:])
+    second = [locations_call(host, token), *check.feed_calls()]
+    answers = send_all(http, second)
+    location = upload_location(answers[0], second[0])
+    check.judge(http, answers[1:])
     template = str(location["routeTemplate"])
     agent.debug(f"Upload route template: {template}")
     repositories = []

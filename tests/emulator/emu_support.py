@@ -10,6 +10,10 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import requests
+from urllib3 import encode_multipart_formdata
 
 from twineauthenticate.emulator import Feed
 
@@ -19,6 +23,7 @@ CLIENT_ID = "c11e0000-aaaa-4bbb-8ccc-000000000001"
 OTHER_CONNECTION_ID = "0a1b2c3d-0000-4000-8000-0000000000ff"
 OTHER_CLIENT_ID = "c11e0000-aaaa-4bbb-8ccc-000000000002"
 FEEDS = [Feed("MyFeed"), Feed("ProjFeed", project="My Project")]
+AUTH = ("build", EMU_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -90,3 +95,45 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["PIP_NO_INPUT"] = "1"
     env.update(extra)
     return env
+
+
+def form_upload(
+    url: str,
+    payload: bytes,
+    /,
+    *,
+    filename: str = "emu_demo_pkg-0.1.0-py3-none-any.whl",
+    auth: tuple[str, str] = AUTH,
+    **overrides: Any,
+) -> requests.Response:
+    """A twine-like upload request, with fields replaced or removed (value None)."""
+    fields: dict[str, Any] = {
+        ":action": "file_upload",
+        "protocol_version": "1",
+        "name": "emu-demo-pkg",
+        "version": "0.1.0",
+        "filetype": "bdist_wheel",
+        "pyversion": "py3",
+        "metadata_version": "2.1",
+        "sha256_digest": hashlib.sha256(payload).hexdigest(),
+        "content": (filename, payload, "application/octet-stream"),
+    }
+    for key, value in overrides.items():
+        key = {"action": ":action"}.get(key, key)
+        if value is None:
+            fields.pop(key, None)
+        else:
+            fields[key] = value
+    body, content_type = encode_multipart_formdata(fields)
+    return requests.post(
+        url, data=body, headers={"Content-Type": content_type}, auth=auth, timeout=10
+    )
+
+
+# What REST clients send to get a 401 rather than the sign-in page for bad credentials.
+SUPPRESS = {"X-TFS-FedAuthRedirect": "Suppress"}
+
+
+def flat(text: str) -> str:
+    """``text`` with every run of white space made one space (rich wraps twine's errors)."""
+    return " ".join(text.split())

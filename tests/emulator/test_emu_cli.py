@@ -58,6 +58,7 @@ def test_cli_serves_and_stops_on_signal(tmp_path: Path, signum: int) -> None:
             "url",
             "collection_url",
             "packaging_url",
+            "feeds_url",
             "oidc_request_uri",
             "authority_url",
         }
@@ -106,8 +107,57 @@ def test_cli_defaults_and_server_mode() -> None:
         assert proc.wait(10) == 0
 
 
+def test_cli_identity_permissions_and_sign_in() -> None:
+    with running(
+        "--identity", "My Project Build Service (contoso)",
+        "--permission", "MyFeed=none",
+        "--permission", "my project/projfeed=Read",
+        "--sign-in", "redirect",
+    ) as (proc, info):  # fmt: skip
+        assert info["feeds_url"] == info["url"] + "/_feeds/contoso/"
+        auth = ("u", DEFAULT_TOKEN)
+        suppress = {"X-TFS-FedAuthRedirect": "Suppress"}
+        data = requests.get(f"{info['collection_url']}_apis/connectionData", auth=auth, timeout=10)
+        user = data.json()["authenticatedUser"]
+        assert user["providerDisplayName"] == "My Project Build Service (contoso)"
+        feed_api = info["feeds_url"] + "{}_apis/packaging/feeds/{}?api-version=7.1"
+        refused = requests.get(feed_api.format("", "MyFeed"), auth=auth, timeout=10)
+        assert refused.status_code == 403
+        assert refused.json()["message"] == (
+            f"User '{user['id']}' lacks permission to complete this action. "
+            "You need to have 'ReadPackages'."
+        )
+        readable = requests.get(feed_api.format("My%20Project/", "ProjFeed"), auth=auth, timeout=10)
+        assert readable.status_code == 200
+        upload = info["packaging_url"] + "My%20Project/_packaging/ProjFeed/pypi/upload"
+        assert "'AddPackage'" in requests.post(upload, auth=auth, timeout=10).json()["message"]
+        listed = requests.get(info["feeds_url"] + "_apis/packaging/feeds", auth=auth, timeout=10)
+        assert [feed["name"] for feed in listed.json()["value"]] == ["ProjFeed"]
+        bad = requests.get(
+            feed_api.format("", "MyFeed"), auth=("u", "bad"), allow_redirects=False, timeout=10
+        )
+        assert bad.status_code == 302
+        assert bad.headers["Location"].startswith(info["url"] + "/_signin?")
+        bad = requests.get(
+            feed_api.format("", "MyFeed"), auth=("u", "bad"), headers=suppress, timeout=10
+        )
+        assert bad.status_code == 401
+        proc.terminate()
+        assert proc.wait(10) == 0
+
+
 def test_cli_rejects_bad_arguments() -> None:
-    for args in (["--tls-cert", "x.pem"], ["--service-connection", "nope"], ["--feed", "a/b/c"]):
+    for args in (
+        ["--tls-cert", "x.pem"],
+        ["--service-connection", "nope"],
+        ["--feed", "a/b/c"],
+        ["--permission", "MyFeed"],
+        ["--permission", "MyFeed=write"],
+        ["--permission", "NoSuchFeed=read"],
+        ["--permission", "a/b/c=read"],
+        ["--sign-in", "popup"],
+        ["--identity", ""],
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "twineauthenticate.emulator", *args],
             capture_output=True,

@@ -12,45 +12,11 @@ from typing import Any
 
 import pytest
 import requests
-from emu_support import EMU_TOKEN, Dists, clean_env
-from urllib3 import encode_multipart_formdata
+from emu_support import EMU_TOKEN, Dists, clean_env, form_upload
 
 from twineauthenticate.emulator import DEFAULT_TENANT, Emulator
 
 AUTH = ("build", EMU_TOKEN)
-
-
-def form_upload(
-    url: str,
-    payload: bytes,
-    /,
-    *,
-    filename: str = "emu_demo_pkg-0.1.0-py3-none-any.whl",
-    auth: tuple[str, str] = AUTH,
-    **overrides: Any,
-) -> requests.Response:
-    """A twine-like upload request, with fields replaced or removed (value None)."""
-    fields: dict[str, Any] = {
-        ":action": "file_upload",
-        "protocol_version": "1",
-        "name": "emu-demo-pkg",
-        "version": "0.1.0",
-        "filetype": "bdist_wheel",
-        "pyversion": "py3",
-        "metadata_version": "2.1",
-        "sha256_digest": hashlib.sha256(payload).hexdigest(),
-        "content": (filename, payload, "application/octet-stream"),
-    }
-    for key, value in overrides.items():
-        key = {"action": ":action"}.get(key, key)
-        if value is None:
-            fields.pop(key, None)
-        else:
-            fields[key] = value
-    body, content_type = encode_multipart_formdata(fields)
-    return requests.post(
-        url, data=body, headers={"Content-Type": content_type}, auth=auth, timeout=10
-    )
 
 
 @pytest.mark.parametrize("mode", ["services", "server"])

@@ -2,7 +2,8 @@
 
 Prints one JSON line with the URLs once it listens, e.g.::
 
-    python -m twineauthenticate.emulator --feed MyFeed --feed "My Project/ProjFeed"
+    python -m twineauthenticate.emulator --feed MyFeed --feed "My Project/ProjFeed" \
+        --permission "My Project/ProjFeed=read" --identity "My Project Build Service (contoso)"
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import IO
 
 from ._emulator import DEFAULT_TENANT, DEFAULT_TOKEN, Emulator
 from ._model import Feed, RequestRecord
+from ._permissions import check_level, split_feed_key
+from ._signin import SIGN_IN_MODES
 
 
 def _feed(value: str) -> Feed:
@@ -33,6 +36,17 @@ def _connection(value: str) -> tuple[str, str]:
     if not sep or not connection_id or not client_id:
         raise argparse.ArgumentTypeError("expected ID=CLIENTID")
     return connection_id, client_id
+
+
+def _permission(value: str) -> tuple[str, str]:
+    key, sep, level = value.rpartition("=")
+    try:
+        if not sep or not key:
+            raise ValueError("expected FEED=LEVEL or PROJECT/FEED=LEVEL")
+        split_feed_key(key)
+        return key, check_level(level)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +88,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ID=CLIENTID",
         help="a federated service connection and its ServicePrincipalId (repeatable)",
+    )
+    parser.add_argument(
+        "--identity",
+        metavar="NAME",
+        help="the build identity's name (default: 'Project Collection Build Service (ORG)')",
+    )
+    parser.add_argument(
+        "--permission",
+        action="append",
+        type=_permission,
+        default=[],
+        metavar="[PROJECT/]FEED=LEVEL",
+        help="the identity's level on a feed: none, read or publish (the default); repeatable",
+    )
+    parser.add_argument(
+        "--sign-in",
+        choices=SIGN_IN_MODES,
+        default="page",
+        help="answer refused credentials on REST routes (without X-TFS-FedAuthRedirect: "
+        "Suppress) with the 203 sign-in page or a 302 to it",
     )
     parser.add_argument("--log-file", metavar="FILE", help="append the request log as JSON lines")
     return parser
@@ -119,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             service_connections=dict(args.service_connection),
             on_request=log_request,
+            identity=args.identity,
+            permissions=dict(args.permission),
+            sign_in=args.sign_in,
         )
         emulator.inject_faults(
             args.fail_first, status=args.fail_status, retry_after=args.retry_after
@@ -147,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "url": emulator.url,
             "collection_url": emulator.collection_url,
             "packaging_url": emulator.packaging_url,
+            "feeds_url": emulator.feeds_url,
             "oidc_request_uri": emulator.oidc_request_uri,
             "authority_url": emulator.authority_url,
         }

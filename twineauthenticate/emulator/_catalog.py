@@ -7,7 +7,7 @@ its id (a GUID). Ids are derived from the names, so they are stable across runs.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,11 @@ class FeedCatalog:
                 return name
         return None
 
+    def project_id(self, ref: str) -> str | None:
+        """Id of the project named or identified by ``ref``."""
+        name = self.project_name(ref)
+        return None if name is None else stable_id(self.organization, "project", name)
+
     def find(self, feed_ref: str, project_ref: str | None) -> FeedEntry | None:
         """The feed ``feed_ref`` (name or id) in ``project_ref`` (None: organization scope)."""
         project = None
@@ -81,10 +86,14 @@ class FeedCatalog:
                 return entry
         return None
 
-    def feed_ids_payload(self) -> dict[str, Any]:
-        """Body of ``GET _apis/packaging/feedids`` (the task's feed picker)."""
+    def feed_ids_payload(
+        self, visible: Callable[[FeedEntry], bool] = lambda entry: True
+    ) -> dict[str, Any]:
+        """Body of ``GET _apis/packaging/feedids`` (the task's feed picker): the visible feeds."""
         value: list[dict[str, Any]] = []
         for entry in self._entries:
+            if not visible(entry):
+                continue
             item: dict[str, Any] = {"id": entry.feed_id, "name": entry.name}
             if entry.project is not None:
                 item["projectName"] = entry.project

@@ -14,13 +14,16 @@ from types import TracebackType
 from typing import Union
 from urllib.parse import quote
 
-from ._app import AzureDevOpsApp, Urls
+from ._app import AzureDevOpsApp
 from ._catalog import FeedCatalog
 from ._credentials import TokenRegistry
 from ._faults import Fault
 from ._federation import Federation
 from ._http import EmulatorServer
-from ._model import Feed, RequestRecord
+from ._identity import default_identity, make_identity
+from ._model import Feed, RequestRecord, Urls
+from ._permissions import FeedPermissions
+from ._signin import check_sign_in
 from ._store import PackageStore
 
 DEFAULT_TOKEN = "emulator-build-token"
@@ -45,6 +48,14 @@ class Emulator:
     (``{url}/_pkgs/{organization}/``) found through the resource-areas API.
     ``mode="server"`` behaves like Azure DevOps Server: everything is under
     ``{url}/tfs/DefaultCollection/``.
+
+    Every accepted token stands for one build identity, ``identity`` (default
+    ``Project Collection Build Service ({organization})``), named by
+    ``_apis/connectionData``. Its permission on each feed is ``"publish"``
+    unless ``permissions`` (keyed ``feed`` or ``project/feed``, any case) or
+    :meth:`set_permission` say ``"read"`` or ``"none"``. Refused credentials on
+    a REST route without ``X-TFS-FedAuthRedirect: Suppress`` get the sign-in
+    page (203, ``sign_in="page"``) or a 302 to it (``sign_in="redirect"``).
     """
 
     def __init__(
@@ -62,6 +73,9 @@ class Emulator:
         port: int = 0,
         service_connections: Mapping[str, str] | None = None,
         on_request: Callable[[RequestRecord], None] | None = None,
+        identity: str | None = None,
+        permissions: Mapping[str, str] | None = None,
+        sign_in: str = "page",
     ) -> None:
         if mode not in ("services", "server"):
             raise ValueError(f"mode must be 'services' or 'server', not {mode!r}")
@@ -79,6 +93,12 @@ class Emulator:
         self._port = port
         self._tls = tls
         self._catalog = FeedCatalog(organization, DEFAULT_FEEDS if feeds is None else feeds)
+        self._identity = make_identity(
+            organization, default_identity(organization) if identity is None else identity
+        )
+        self._permissions = FeedPermissions(self._catalog, self._identity.id)
+        self._permissions.set_all(permissions or {})
+        self.sign_in = check_sign_in(sign_in)
         self._own_storage = storage_dir is None
         self._storage = (
             Path(tempfile.mkdtemp(prefix="azure-artifacts-emulator-"))
@@ -100,6 +120,10 @@ class Emulator:
             tenant_id=tenant_id,
             pypi_token_rule=pypi_token_rule,
             latency=latency,
+            identity=self._identity,
+            permissions=self._permissions,
+            mode=mode,
+            sign_in=self.sign_in,
             on_request=on_request,
         )
         self._server: EmulatorServer | None = None
@@ -174,14 +198,24 @@ class Emulator:
             base = f"http://{BIND_HOST}:{port}"
         if self.mode == "server":
             collection = base + "/" + "/".join(SERVER_COLLECTION) + "/"
-            return Urls(base, collection, collection, SERVER_COLLECTION, SERVER_COLLECTION)
+            return Urls(
+                base,
+                collection,
+                collection,
+                collection,
+                SERVER_COLLECTION,
+                SERVER_COLLECTION,
+                SERVER_COLLECTION,
+            )
         org = _segment(self.organization)
         return Urls(
             base,
             f"{base}/{org}/",
             f"{base}/_pkgs/{org}/",
+            f"{base}/_feeds/{org}/",
             (self.organization,),
             ("_pkgs", self.organization),
+            ("_feeds", self.organization),
         )
 
     # -- URLs ----------------------------------------------------------------------------
@@ -209,6 +243,16 @@ class Emulator:
         return self._require_urls().packaging
 
     @property
+    def feeds_url(self) -> str:
+        """The feeds host (Feed Management, area ``Packaging``), with trailing slash."""
+        return self._require_urls().feeds
+
+    def feed_api_url(self, feed: str, project: str | None = None) -> str:
+        """``GET`` this for the feed's Feed Management answer (no ``api-version``)."""
+        prefix = self.feeds_url + (_segment(project) + "/" if project else "")
+        return f"{prefix}_apis/packaging/feeds/{_segment(feed)}"
+
+    @property
     def oidc_request_uri(self) -> str:
         """What ``System.OidcRequestUri`` would hold (no query string)."""
         return self._require_urls().oidc_request_uri
@@ -233,6 +277,31 @@ class Emulator:
         return self._feed_base(feed, project) + "simple/"
 
     # -- observation ---------------------------------------------------------------------
+
+    @property
+    def identity(self) -> str:
+        """The build identity's display name (``providerDisplayName``)."""
+        return self._identity.name
+
+    @property
+    def identity_id(self) -> str:
+        """The build identity's id, the GUID Azure names in its 403 messages."""
+        return self._identity.id
+
+    def feed_id(self, feed: str, project: str | None = None) -> str:
+        """The feed's id (GUID), as Feed Management and the feed picker report it."""
+        return self._permissions.resolve(feed, project).feed_id
+
+    def project_id(self, project: str) -> str:
+        """A project's id (GUID); KeyError for a project without feeds."""
+        project_id = self._catalog.project_id(project)
+        if project_id is None:
+            raise KeyError(f"unknown project {project!r}")
+        return project_id
+
+    def permission(self, feed: str, project: str | None = None) -> str:
+        """The identity's level on a feed: ``"none"``, ``"read"`` or ``"publish"``."""
+        return self._permissions.level(self._permissions.resolve(feed, project))
 
     @property
     def storage_dir(self) -> Path:
@@ -279,6 +348,10 @@ class Emulator:
     def add_service_connection(self, connection_id: str, client_id: str) -> None:
         """Register a federated service connection and its ServicePrincipalId."""
         self._federation.add_connection(connection_id, client_id)
+
+    def set_permission(self, feed: str, level: str, project: str | None = None) -> None:
+        """Set the identity's level on a feed: ``"none"``, ``"read"`` or ``"publish"``."""
+        self._permissions.set(feed, level, project)
 
     def set_latency(self, seconds: float) -> None:
         """Delay every later response by ``seconds``."""

@@ -100,6 +100,9 @@ class _BodyError(Exception):
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's backlog of 5 makes some of a burst of concurrent connections (the
+    # task checks ten feeds at once) wait a second for a retransmitted SYN.
+    request_queue_size = 64
     block_on_close = False
     allow_reuse_address = True
 

@@ -12,10 +12,14 @@ from typing import Any
 
 PYPI_AREA_ID = "92f0314b-06c5-46e0-abe7-15fd9d13276a"
 PYPI_UPLOAD_LOCATION_ID = "c7a75c1b-08ac-4b11-b468-6c7ef835c85e"
+PACKAGING_AREA_ID = "7ab4e64e-c4d8-4f50-ae73-5ef2e21642a5"
+FEEDS_LOCATION_ID = "c65009a7-474a-4ad1-8b42-7d852107ef8c"
 
-# Which host serves an area: the collection host, or the packaging host.
+# Which host serves an area: the collection host, the packaging host (feeds' PyPI
+# endpoints) or the feeds host (Feed Management). On Server all three are the collection.
 COLLECTION_HOST = "collection"
 PACKAGING_HOST = "packaging"
+FEEDS_HOST = "feeds"
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class ResourceArea:
 
 RESOURCE_AREAS: tuple[ResourceArea, ...] = (
     ResourceArea("79134c72-4a58-4b42-976c-04e7115f32bf", "core", COLLECTION_HOST),
-    ResourceArea("7ab4e64e-c4d8-4f50-ae73-5ef2e21642a5", "Packaging", PACKAGING_HOST),
+    ResourceArea(PACKAGING_AREA_ID, "Packaging", FEEDS_HOST),
     ResourceArea(PYPI_AREA_ID, "pypi", PACKAGING_HOST),
     ResourceArea("b3be7473-68ea-4a81-bfc7-9530baaa19ad", "nuget", PACKAGING_HOST),
     ResourceArea("4c83cfc1-f33a-477e-a789-29d38ffca52e", "npm", PACKAGING_HOST),
@@ -55,6 +59,7 @@ def _location(
     min_version: str,
     max_version: str = "7.2",
     resource_version: int = 1,
+    released_version: str = "0.0",
 ) -> dict[str, Any]:
     return {
         "id": location_id,
@@ -64,7 +69,7 @@ def _location(
         "resourceVersion": resource_version,
         "minVersion": min_version,
         "maxVersion": max_version,
-        "releasedVersion": "0.0",
+        "releasedVersion": released_version,
     }
 
 
@@ -92,6 +97,16 @@ _LOCATIONS: dict[str, list[dict[str, Any]]] = {
             "ServiceDefinitions",
             "_apis/{resource}/{serviceType}/{identifier}",
             "1.0",
+        ),
+    ],
+    "packaging": [
+        _location(
+            FEEDS_LOCATION_ID,
+            "Packaging",
+            "Feeds",
+            "{project}/_apis/{area}/{resource}/{feedId}",
+            "2.0",
+            released_version="7.1",
         ),
     ],
     "pypi": [
@@ -151,6 +166,7 @@ _LOCATIONS: dict[str, list[dict[str, Any]]] = {
 HOST_LOCATION_AREAS: dict[str, frozenset[str]] = {
     COLLECTION_HOST: frozenset({"location"}),
     PACKAGING_HOST: frozenset({"location", "pypi"}),
+    FEEDS_HOST: frozenset({"location", "packaging"}),
 }
 
 

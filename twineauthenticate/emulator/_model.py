@@ -19,6 +19,27 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Urls:
+    """Where the emulator serves each host (Server mode: all hosts are the collection)."""
+
+    base: str  # no trailing slash
+    collection: str  # trailing slash
+    packaging: str  # trailing slash
+    feeds: str  # trailing slash
+    collection_segments: tuple[str, ...]
+    packaging_segments: tuple[str, ...]
+    feeds_segments: tuple[str, ...]
+
+    @property
+    def oidc_request_uri(self) -> str:
+        return self.base + "/_oidc/token"
+
+    @property
+    def authority(self) -> str:
+        return self.base + "/_entra/"
+
+
+@dataclass(frozen=True)
 class RequestRecord:
     """One request the emulator received.
 
