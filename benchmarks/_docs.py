@@ -6,7 +6,7 @@ import sys
 
 from benchmarks._report import Report
 from benchmarks._setup import DOCS, NOTES, README, ROOT
-from twineauthenticate._http import ATTEMPTS, CONNECT_TIMEOUT, DEADLINE, READ_TIMEOUT
+from twineauthenticate._settings import ATTEMPTS, CONNECT_TIMEOUT, DEADLINE, READ_TIMEOUT
 
 README_START = "<!-- benchmarks: written by benchmarks/run.py --write-docs -->"
 README_END = "<!-- end of benchmarks -->"
@@ -102,7 +102,7 @@ def silent_section(report: Report) -> list[str]:
         "The emulator accepts every connection and never answers (fault `hang`); one",
         f"feed on Services, agent path, default bounds: connect {CONNECT_TIMEOUT:g} s, "
         f"read {READ_TIMEOUT:g} s, {ATTEMPTS} attempts per request, deadline "
-        f"{DEADLINE:g} s for all requests of the run (`twineauthenticate/_http.py`).",
+        f"{DEADLINE:g} s for all requests of the run (`twineauthenticate/_settings.py`).",
         "",
         "| case | runs | wall s, median (min-max) | CPU ms, median | requests/run "
         "| failed cleanly |",

@@ -8,7 +8,7 @@ from typing import Any
 from benchmarks._cases import TOKEN, job_env
 from benchmarks._measure_runs import Case, measure
 from benchmarks._setup import Setup
-from twineauthenticate._http import DEADLINE
+from twineauthenticate._settings import DEADLINE
 from twineauthenticate.emulator import Emulator, Feed
 
 TIMEOUT_MESSAGE = "did not answer within the time limit"

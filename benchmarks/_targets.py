@@ -7,7 +7,7 @@ from typing import Any
 
 from benchmarks._cases import CHECKED, NO_CHECK, expected_requests
 from benchmarks._report import Report, cold_kind
-from twineauthenticate._http import DEADLINE
+from twineauthenticate._settings import DEADLINE
 
 FLOOR_RATIO_TARGET = 1.15  # agent path, warm, connection only
 FEED_OVERHEAD_MS = 90.0  # one feed on Services: floor + 2 x latency + this

@@ -9,27 +9,15 @@ failure; all within the total deadline (30 s), which stays a hard bound.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import agent_env_for
-from tests.helpers import TaskRun, run_task
+from tests.test_reliability_faults import LOCATIONS, retry_lines, timed_run
 from tests.test_reliability_helpers import assert_failed_cleanly
-from twineauthenticate._http import BACKOFF, BACKOFF_MAX, DEADLINE, JITTER
+from twineauthenticate._settings import BACKOFF, BACKOFF_MAX, DEADLINE, JITTER
 
 RESOURCE_AREAS = "resourceAreas/92F0314B"  # the PyPI area's lookup (the check asks for another)
-LOCATIONS = "_apis/pypi"
-
-
-def timed_run(env: dict[str, str]) -> tuple[TaskRun, float]:
-    start = time.monotonic()
-    run = run_task(env, timeout=90)
-    return run, time.monotonic() - start
-
-
-def retry_lines(run: TaskRun) -> list[str]:
-    return [line for line in run.plain_lines if "trying again" in line]
 
 
 def backoff_total(waits: int) -> float:

@@ -30,8 +30,6 @@ addition to the system's and ``certifi``'s authorities.
 
 from __future__ import annotations
 
-import base64
-import ipaddress
 import json
 import math
 import random
@@ -42,11 +40,22 @@ import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 from . import __version__
 from ._messages import Msg
+from ._proxy import (
+    Proxy,
+    basic_auth,
+    env_proxy,
+    no_proxy_matches,
+    proxy_key,
+    proxy_url,
+    safe_proxy,
+    scheme_of,
+    without_credentials,
+)
 from ._record import dataclass, field
+from ._settings import BACKOFF, BACKOFF_MAX, JITTER, HttpSettings
 from .agent import Agent
 from .exceptions import TaskError
 
@@ -54,87 +63,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import requests
     from requests.adapters import HTTPAdapter
 
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 10.0
-DEADLINE = 30.0
-ATTEMPTS = 10
-BACKOFF = 0.25  # first wait; doubles each time, at most BACKOFF_MAX
-BACKOFF_MAX = 2.0
-JITTER = 0.25  # each backoff wait is multiplied by a random factor in [1 - JITTER, 1 + JITTER]
-RETRY_AFTER_MAX = 20.0  # a longer Retry-After fails the call at once
 GRACE = 0.5  # the hard deadline lets a socket timeout report itself first
 MAX_BODY = 8 * 1024 * 1024
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"TwineAuthenticate/{__version__} (python)"
-
-VARIABLE_CONNECT_TIMEOUT = "TwineAuthenticate.ConnectTimeout"
-VARIABLE_READ_TIMEOUT = "TwineAuthenticate.ReadTimeout"
-VARIABLE_DEADLINE = "TwineAuthenticate.Deadline"
-VARIABLE_ATTEMPTS = "TwineAuthenticate.Attempts"
-
-
-def _number(agent: Agent, name: str, default: float) -> float:
-    raw = agent.get_variable(name)
-    try:
-        value = float(raw)
-    except ValueError:
-        return default
-    return value if math.isfinite(value) and value > 0 else default
-
-
-def _proxy_url(raw: str) -> str:
-    """``Agent.ProxyUrl`` with a scheme (the agent accepts ``host:port``)."""
-    raw = raw.strip()
-    if raw and "://" not in raw:
-        raw = "http://" + raw
-    return raw
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """Timeouts, proxy and CA of the run, from the agent's variables."""
-
-    connect_timeout: float = CONNECT_TIMEOUT
-    read_timeout: float = READ_TIMEOUT
-    deadline: float = DEADLINE
-    attempts: int = ATTEMPTS
-    proxy_url: str = ""
-    proxy_username: str = ""
-    proxy_password: str = ""
-    proxy_bypass: tuple[str, ...] = ()
-    ca_file: str = ""
-    retry_after_max: float = RETRY_AFTER_MAX
-
-    @classmethod
-    def from_agent(cls, agent: Agent) -> HttpSettings:
-        bypass: tuple[str, ...] = ()
-        raw_bypass = agent.get_variable("Agent.ProxyBypassList")
-        if raw_bypass:
-            try:
-                items: Any = json.loads(raw_bypass)
-            except ValueError:
-                items = []
-            if isinstance(items, list):
-                bypass = tuple(str(i) for i in items if i)
-        password = agent.get_variable("Agent.ProxyPassword")
-        agent.set_secret(password)
-        env = agent.environ
-        ca_file = (
-            agent.get_variable("Agent.CAInfo")
-            or env.get("REQUESTS_CA_BUNDLE", "")
-            or env.get("CURL_CA_BUNDLE", "")
-        )
-        return cls(
-            connect_timeout=_number(agent, VARIABLE_CONNECT_TIMEOUT, CONNECT_TIMEOUT),
-            read_timeout=_number(agent, VARIABLE_READ_TIMEOUT, READ_TIMEOUT),
-            deadline=_number(agent, VARIABLE_DEADLINE, DEADLINE),
-            attempts=max(1, int(_number(agent, VARIABLE_ATTEMPTS, ATTEMPTS))),
-            proxy_url=_proxy_url(agent.get_variable("Agent.ProxyUrl")),
-            proxy_username=agent.get_variable("Agent.ProxyUsername"),
-            proxy_password=password,
-            proxy_bypass=bypass,
-            ca_file=ca_file,
-        )
 
 
 @dataclass(frozen=True)
@@ -171,11 +103,6 @@ class HttpResponse:
         return self.text.strip()[:200] or f"HTTP {self.status}"
 
 
-def basic_auth(token: str, user: str = "vsts") -> str:
-    raw = f"{user}:{token}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
 def _retry_after(value: str) -> float | None:
     value = value.strip()
     if not value:
@@ -209,90 +136,6 @@ def _reason(exc: BaseException) -> str:
         if marker in text:
             return text.split(marker, 1)[1].split("'")[0].split(" (")[0].strip(' ()"') or text
     return text[:300]
-
-
-# -- proxies ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Proxy:
-    """A proxy to use for one URL: its URL without credentials, and its credentials."""
-
-    url: str
-    username: str = ""
-    password: str = ""
-
-    @property
-    def authorization(self) -> str:
-        return basic_auth(self.password, self.username) if self.username else ""
-
-
-def _without_credentials(url: str) -> tuple[str, str, str]:
-    """``url`` without user information, and that user name and password (decoded)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, "", ""
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    return parts._replace(netloc=hostport).geturl(), unquote(user), unquote(password)
-
-
-def _env(environ: Mapping[str, str], name: str) -> str:
-    """A proxy variable, lower case first (as curl and requests read them)."""
-    return (environ.get(name.lower()) or environ.get(name.upper()) or "").strip()
-
-
-def no_proxy_matches(no_proxy: str, url: str) -> bool:
-    """Whether ``NO_PROXY`` (comma-separated hosts, domains, IPs or CIDRs, ``*``) covers ``url``."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
-        return False
-    try:
-        port: int | None = parts.port
-    except ValueError:
-        port = None
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    for raw in no_proxy.replace(" ", ",").split(","):
-        entry = raw.strip().lower()
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        entry_port: int | None = None
-        if entry.count(":") == 1 and not entry.startswith("["):
-            entry, _, port_text = entry.partition(":")
-            if port_text.isdigit():
-                entry_port = int(port_text)
-        entry = entry.strip("[]").lstrip("*").lstrip(".").rstrip(".")
-        if not entry or (entry_port is not None and entry_port != port):
-            continue
-        if address is not None:
-            try:
-                if address in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        if host == entry or host.endswith("." + entry):
-            return True
-    return False
-
-
-def _scheme_of(url: str) -> str:
-    return urlsplit(url).scheme.lower()
-
-
-def _proxy_key(url: str) -> str:
-    """A proxy URL reduced to scheme, host and port, as ``requests`` may rewrite it."""
-    try:
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port}"
-    except ValueError:
-        return url
 
 
 # -- the client --------------------------------------------------------------------------
@@ -381,17 +224,17 @@ class HttpClient:
                         return None
                 except re.error:
                     continue
-            clean, user, password = _without_credentials(s.proxy_url)
+            clean, user, password = without_credentials(s.proxy_url)
             if s.proxy_username:
                 user, password = s.proxy_username, s.proxy_password
             return Proxy(clean, user, password)
         env = self.agent.environ
-        if no_proxy_matches(_env(env, "no_proxy"), url):
+        if no_proxy_matches(env_proxy(env, "no_proxy"), url):
             return None
-        raw = _env(env, f"{_scheme_of(url)}_proxy") or _env(env, "all_proxy")
+        raw = env_proxy(env, f"{scheme_of(url)}_proxy") or env_proxy(env, "all_proxy")
         if not raw:
             return None
-        clean, user, password = _without_credentials(_proxy_url(raw))
+        clean, user, password = without_credentials(proxy_url(raw))
         return Proxy(clean, user, password)
 
     def _proxies(self, url: str) -> dict[str, str]:
@@ -399,8 +242,8 @@ class HttpClient:
         if proxy is None:
             return {}
         with self._lock:
-            self._proxy_auth[_proxy_key(proxy.url)] = proxy.authorization
-        return {_scheme_of(url): proxy.url}
+            self._proxy_auth[proxy_key(proxy.url)] = proxy.authorization
+        return {scheme_of(url): proxy.url}
 
     # -- requests --------------------------------------------------------------------
 
@@ -446,7 +289,7 @@ class HttpClient:
             proxies = self._proxies(url)
             with self._lock:
                 self.requests_sent += 1
-            via = f" via proxy {_safe_proxy(proxies[_scheme_of(url)])}" if proxies else ""
+            via = f" via proxy {safe_proxy(proxies[scheme_of(url)])}" if proxies else ""
             self.agent.debug(f"{method} {url}{via} (attempt {attempt} of {s.attempts})")
             outcome = self._attempt(session, method, url, all_headers, data, proxies, left)
             wait: float | None = None
@@ -459,7 +302,7 @@ class HttpClient:
                 if result.status == 407:
                     raise TaskError(
                         "Error_HttpProxy",
-                        _safe_proxy(proxies.get(_scheme_of(url), "")),
+                        safe_proxy(proxies.get(scheme_of(url), "")),
                         what,
                         Msg("Reason_HttpProxyAuth"),
                     )
@@ -560,7 +403,7 @@ class HttpClient:
             return TaskError("Error_HttpTls", what, self._scrub(_reason(exc))), "", True
         if isinstance(exc, requests.exceptions.ProxyError):
             proxy = self.proxy_for(url)
-            where = _safe_proxy(proxy.url) if proxy else _safe_proxy(s.proxy_url)
+            where = safe_proxy(proxy.url) if proxy else safe_proxy(s.proxy_url)
             text: str | Msg = self._scrub(_reason(exc))
             if "407" in str(exc):
                 text = Msg("Reason_HttpProxyAuth")
@@ -667,7 +510,7 @@ def _make_adapter(context: ssl.SSLContext | None, proxy_auth: Mapping[str, str])
             return super().proxy_manager_for(proxy, **kwargs)
 
         def proxy_headers(self, proxy: str) -> dict[str, str]:
-            value = proxy_auth.get(_proxy_key(proxy), "")
+            value = proxy_auth.get(proxy_key(proxy), "")
             return {"Proxy-Authorization": value} if value else {}
 
     return Adapter()
@@ -675,16 +518,3 @@ def _make_adapter(context: ssl.SSLContext | None, proxy_auth: Mapping[str, str])
 
 def _fmt(seconds: float) -> str:
     return f"{seconds:g}"
-
-
-def _safe_proxy(url: str) -> str | Msg:
-    """A proxy URL fit to print: scheme, host and port only."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return Msg("Reason_ConfiguredProxy")
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}" if parts.scheme else Msg("Reason_ConfiguredProxy")
