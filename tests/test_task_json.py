@@ -61,7 +61,10 @@ def test_inputs_of_the_contract() -> None:
         "feedUrl",
         "artifactFeed",
         "pythonUploadServiceConnection",
+        "configurePublishers",
     }
+    assert INPUTS["configurePublishers"]["type"] == "boolean"
+    assert INPUTS["configurePublishers"]["defaultValue"] == "false"
     assert INPUTS["workloadIdentityServiceConnection"]["aliases"] == [
         "azureDevOpsServiceConnection"
     ]
@@ -191,8 +194,16 @@ def test_german_strings_are_translated() -> None:
     english = json.loads((base / "en-US" / "resources.resjson").read_text("utf-8"))
     german = json.loads((base / "de-DE" / "resources.resjson").read_text("utf-8"))
     same = [k for k in english if german.get(k) == english[k]]
-    # Only strings without words of their own may stay as they are.
-    assert same == ["loc.instanceNameFormat"]
+    # Only strings without words of their own may stay as they are: the step's name,
+    # commands, and "Repository", which German uses as it is.
+    assert same == [
+        "loc.instanceNameFormat",
+        "loc.messages.Cmd_Twine",
+        "loc.messages.Cmd_Uv",
+        "loc.messages.Cmd_UvCheck",
+        "loc.messages.Cmd_Poetry",
+        "loc.messages.Summary_ColName",
+    ]
 
 
 # -- the extension manifest -------------------------------------------------------------
@@ -209,3 +220,16 @@ def test_extension_manifest_matches_the_task() -> None:
     assert task_path == "task/TwineAuthenticate"
     assert {"path": task_path} in manifest["files"]
     assert manifest["publisher"] == "twineauthenticate"
+
+
+def test_output_variables_are_the_ones_the_task_sets() -> None:
+    from twineauthenticate import outputs
+
+    names = [item["name"] for item in TASK["outputVariables"]]
+    assert names == [
+        outputs.REPOSITORY_NAME,
+        outputs.UPLOAD_URL,
+        outputs.SIMPLE_URL,
+        outputs.REPOSITORY_NAMES,
+    ]
+    assert all(item["description"] for item in TASK["outputVariables"])

@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     add("--federated-connection", metavar="ID", help="input azureDevOpsServiceConnection")
     add("--feed-url", metavar="URL", help="input feedUrl")
     add("--oidc-request-uri", metavar="URL", help="variable System.OidcRequestUri")
+    add(
+        "--configure-publishers",
+        action="store_true",
+        help="input configurePublishers=true: also a netrc file and poetry's variables",
+    )
     add("--debug", action="store_true", help="variable System.Debug=true")
     add("--culture", metavar="CULTURE", help="variable System.Culture, e.g. de-DE")
     return parser
@@ -105,6 +110,8 @@ def environment(args: argparse.Namespace, base: dict[str, str]) -> dict[str, str
     variable("System.Culture", args.culture)
     if args.debug:
         variable("System.Debug", "true")
+    if args.configure_publishers:
+        task_input("configurePublishers", "true")
     if args.token is not None:
         env["SYSTEM_ACCESSTOKEN"] = args.token
     task_input("workloadIdentityServiceConnection", args.federated_connection)

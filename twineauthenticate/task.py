@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from . import pypirc
+from . import publishers, pypirc
+from ._files import remove_quietly
 from .agent import Agent
 from .connections import connection_repository, connection_secrets
 from .exceptions import TaskError
@@ -72,6 +73,23 @@ def _folder_of_earlier_run(agent: Agent, path: str) -> str:
     return record.get("dir", "") if record.get("path") == path else ""
 
 
+def _write_files(
+    agent: Agent, prepared: publishers.Prepared, written: pypirc.Written, folder: str
+) -> publishers.Files:
+    """The netrc file and the summary; when they fail, the ``.pypirc`` this run created
+    goes too, so that a failed run leaves no credential behind."""
+    try:
+        return publishers.write(agent, prepared, folder, pypirc.earlier_record(agent))
+    except TaskError:
+        if written.created_dir is not None:
+            remove_quietly(written.path)
+            try:
+                written.created_dir.rmdir()
+            except OSError:
+                pass
+        raise
+
+
 def run(agent: Agent) -> bool:
     """Run the task; report the result with ``task.complete``. True when it succeeded."""
     try:
@@ -79,11 +97,15 @@ def run(agent: Agent) -> bool:
         target = pypirc.plan_target(agent)
         repositories = collect(agent)
         pypirc.check_repositories(repositories)
+        prepared = publishers.prepare(agent, repositories, target.explicit is None)
         written = pypirc.write(target, pypirc.render(repositories), repositories)
-        agent.set_variable("PYPIRC_PATH", str(written.path))
         folder = str(written.created_dir or "") or _folder_of_earlier_run(agent, str(written.path))
+        files = _write_files(agent, prepared, written, folder)
+        agent.set_variable("PYPIRC_PATH", str(written.path))
         state = {"path": str(written.path), "dir": folder, "id": written.identity}
+        state.update(publishers.record(files))
         agent.set_variable(pypirc.STATE_VARIABLE, json.dumps(state))
+        publishers.announce(agent, prepared, files)
         for repo in repositories:
             agent.info(agent.loc("Info_Repository", repo.name, repo.origin, repo.name))
         if not repositories:
