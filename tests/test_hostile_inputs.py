@@ -14,6 +14,12 @@ Three properties, each over 500 examples (fixed seed: ``derandomize=True``):
     given, or fails with one clear error, writing nothing. It fails exactly when a
     value is one the contract (§8) says cannot be written faithfully.
 
+Half of the runs set ``configurePublishers``, some with a netrc file of the user's:
+then (a) and (b) cover the output, ``NETRC`` and ``POETRY_*`` variables too (never a
+secret, never a variable that breaks a tool), and (c) the netrc file (Python's netrc
+reads back exactly the entries meant, the user's kept, or the run is refused before
+anything is written) and the summary (no secret, no markup of the user's).
+
 The task runs in-process (an :class:`Agent` on a ``StringIO``, stderr captured), so
 that 500 examples stay fast; the feeds' REST calls go to one emulator in this
 process, over loopback. Two subprocess runs at the end keep it honest.
@@ -38,7 +44,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -56,11 +62,22 @@ from twineauthenticate.commands import (
     neutralize,
     parse_output,
 )
+from twineauthenticate.outputs import NEVER_SET
 from twineauthenticate.pypirc import RESERVED
 
 EXAMPLES = 500
-ALLOWED = {"task.setsecret", "task.setvariable", "task.logissue", "task.debug", "task.complete"}
+ALLOWED = {
+    "task.setsecret",
+    "task.setvariable",
+    "task.logissue",
+    "task.debug",
+    "task.complete",
+    "task.uploadsummary",
+}
 VARIABLES = {"PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"}
+OUTPUTS = {"repositoryName", "uploadUrl", "simpleUrl", "repositoryNames"}
+USER_HOST = "user.example"
+NETRC_KEYWORDS = {"machine", "default", "login", "password", "account", "macdef"}
 ESCAPES = ("%AZP25", "AZP25", "%0A", "%0D", "%3B", "%5D", "%5B")
 
 # -- strategies --------------------------------------------------------------------------
@@ -113,9 +130,29 @@ NAME_CHAR = st.one_of(
 NAME = st.one_of(text(1, 6), st.text(NAME_CHAR, min_size=1, max_size=12))
 # Values: hostile ones, and the same made writable (no line break, no outer space).
 VALUE = st.one_of(text(0, 10), text(1, 10).map(_writable))
-SECRET = st.one_of(text(8, 14, SECRET_PIECE), text(10, 16, SECRET_PIECE).map(_writable)).filter(
-    lambda s: len(s) >= 8
+# Secrets: hostile, made writable, or such as a netrc file can hold (token-like, ASCII).
+NETRC_CHAR = st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="\"'\\*")
+NETRC_SECRET = st.text(NETRC_CHAR, min_size=8, max_size=16).filter(lambda s: not s.startswith("#"))
+SECRET = st.one_of(
+    text(8, 14, SECRET_PIECE), text(10, 16, SECRET_PIECE).map(_writable), NETRC_SECRET
+).filter(lambda s: len(s) >= 8)
+# Values of the user's own netrc file: what any tool reads, and hostile ones.
+NETRC_VALUE = st.one_of(
+    st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12),
+    text(1, 6),
 )
+# Upload URLs with a host netrc can name, and a hostile path.
+UPLOAD_URL = st.tuples(
+    st.sampled_from(
+        [
+            "https://pkgs.example/_packaging/f/pypi/upload",
+            "http://127.0.0.1:9/",
+            "https://upload.pypi.org/legacy/",
+            "https://Mixed.Case.example:8443/x",
+        ]
+    ),
+    text(0, 4).map(_writable),
+).map("".join)
 # ',' and '/' are the syntax of the artifactFeed input, not part of a name.
 FEED_PART = st.one_of(
     text(1, 6).map(lambda s: s.replace(",", "").replace("/", "")),
@@ -142,13 +179,18 @@ class Inputs:
     proxy_user: str
     proxy_password: str
     pypirc_name: str | None = None  # PYPIRC_PATH set by the job: {temp}/given/{name}
+    publishers: bool = False  # configurePublishers
+    user_netrc: tuple[str, str] | None = None  # login, password of the user's USER_HOST entry
     secrets: list[str] = field(default_factory=list)
     plain: list[str] = field(default_factory=list)  # the non-secret values
 
 
 @st.composite
-def inputs(draw: st.DrawFn) -> Inputs:
-    build_token, proxy_password, api_token, password = (draw(SECRET) for _ in range(4))
+def inputs(draw: st.DrawFn, publishing: bool = False) -> Inputs:
+    """Hostile inputs; with ``publishing``, always configurePublishers and mostly secrets
+    a netrc file can hold, so that most runs write one."""
+    secret = NETRC_SECRET if publishing and draw(st.integers(0, 3)) else SECRET
+    build_token, proxy_password, api_token, password = (draw(secret) for _ in range(4))
     secrets = [build_token, proxy_password, api_token, password]
 
     def value(strategy: st.SearchStrategy[str], strip: str = "") -> str:
@@ -166,17 +208,22 @@ def inputs(draw: st.DrawFn) -> Inputs:
     if draw(st.booleans()):
         project = draw(st.one_of(st.just(""), FEED_PART)) if draw(st.booleans()) else ""
         feed = (value(st.just(project), ",/") if project else "", value(FEED_PART, ",/"))
+    url = st.one_of(VALUE, UPLOAD_URL) if publishing else VALUE
     token_connection = None
     if draw(st.booleans()):
-        token_connection = (value(NAME), value(VALUE), api_token)
+        token_connection = (value(NAME), value(url), api_token)
     password_connection = None
     if draw(st.booleans()):
-        password_connection = (value(NAME), value(VALUE), value(VALUE), password)
+        password_connection = (value(NAME), value(url), value(VALUE), password)
     pypirc_name = None
     if draw(st.integers(0, 3)) == 0:
         pypirc_name = value(text(1, 6)).replace("/", "")
         if not pypirc_name or pypirc_name in (".", "..") or len(pypirc_name.encode()) > 150:
             pypirc_name = None
+    publishers = publishing or draw(st.booleans())
+    user_netrc = None
+    if publishers and draw(st.booleans()):
+        user_netrc = (draw(NETRC_VALUE), draw(NETRC_VALUE))
     result = Inputs(
         build_token,
         feed,
@@ -185,6 +232,8 @@ def inputs(draw: st.DrawFn) -> Inputs:
         value(VALUE),
         proxy_password,
         pypirc_name,
+        publishers,
+        user_netrc,
     )
     result.secrets = [build_token, proxy_password]
     if token_connection:
@@ -209,7 +258,16 @@ PROXY_URL = "http://127.0.0.1:9"  # never used: everything bypasses it
 
 
 def environment(given: Inputs, temp: Path, collection: str) -> dict[str, str]:
+    """The task's environment; HOME (with the user's netrc) is next to ``temp``."""
+    home = temp.parent / "home"
+    home.mkdir(exist_ok=True)
+    if given.user_netrc:
+        login, password = given.user_netrc
+        (home / ".netrc").write_text(
+            f"machine {USER_HOST}\n  login {login}\n  password {password}\n", "utf-8"
+        )
     env = base_env(
+        HOME=str(home),
         AGENT_TEMPDIRECTORY=str(temp),
         SYSTEM_DEBUG="true",
         SYSTEM_TEAMFOUNDATIONCOLLECTIONURI=collection,
@@ -245,6 +303,8 @@ def environment(given: Inputs, temp: Path, collection: str) -> dict[str, str]:
         env["INPUT_PYTHONUPLOADSERVICECONNECTION"] = ",".join(connections)
     if given.pypirc_name:
         env["PYPIRC_PATH"] = str(temp / "given" / given.pypirc_name)
+    if given.publishers:
+        env["INPUT_CONFIGUREPUBLISHERS"] = "true"
     return env
 
 
@@ -300,6 +360,115 @@ def expected_sources(given: Inputs, packaging: str) -> tuple[list[Source], str |
             if "\r" in value or "\n" in value or value != value.strip():
                 return [], f"unwritable value {value!r}"
     return sources, None
+
+
+def netrc_safe(value: str) -> bool:
+    """A value every netrc reader reads back as it is (Python 3.9+, uv, curl)."""
+    return (
+        bool(value)
+        and all(33 <= ord(c) <= 126 for c in value)
+        and not any(c in value for c in "\"'\\")
+        and not value.startswith("#")
+        and value not in NETRC_KEYWORDS
+    )
+
+
+def _simple(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    if path.endswith("/upload"):
+        return f"{parts.scheme}://{parts.netloc}{path[: -len('upload')]}simple/"
+    if path == "/legacy" and parts.hostname in ("upload.pypi.org", "test.pypi.org"):
+        return (
+            "https://"
+            + ("pypi.org" if parts.hostname == "upload.pypi.org" else "test.pypi.org")
+            + "/simple/"
+        )
+    return f"{parts.scheme}://{parts.netloc}/simple/" if not path else ""
+
+
+@dataclass
+class Publishing:
+    """What a successful run gives the later steps, or why configurePublishers refuses."""
+
+    outputs: dict[str, str]  # output variable -> value, in order
+    poetry: dict[str, str]  # POETRY_REPOSITORIES_*_URL -> URL
+    netrc: dict[str, tuple[str, str, str]]  # host -> (login, account, password)
+    problem: str | None = None
+
+
+def expected_publishing(given: Inputs, sources: Sequence[Source]) -> Publishing:
+    def holds_secret(value: str) -> bool:
+        return any(secret in value for secret in given.secrets)
+
+    public = [s for s in sources if not holds_secret(s.url) and not holds_secret(s.name)]
+    outputs: dict[str, str] = {}
+    if public:
+        first = public[0]
+        outputs.update(repositoryName=first.name, uploadUrl=first.url, simpleUrl=_simple(first.url))
+    outputs["repositoryNames"] = " ".join(source.name for source in public)
+    keys: set[str] = set()
+    for source in public:
+        key = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in source.name)
+        if key.lower() not in keys and not holds_secret(key):
+            keys.add(key.lower())
+            outputs[f"{key}_uploadUrl"] = source.url
+            outputs[f"{key}_simpleUrl"] = _simple(source.url)
+    result = Publishing(outputs, {}, {})
+    if not given.publishers:
+        return result
+    credentials: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        try:
+            host = (urlsplit(source.url).hostname or "").lower()
+        except ValueError:
+            host = ""
+        if not host:
+            return Publishing(outputs, {}, {}, "no host")
+        if not all(netrc_safe(v) for v in (host, source.username, source.password)):
+            return Publishing(outputs, {}, {}, "not a netrc value")
+        credentials.setdefault(host, (source.username, source.password))
+    result.netrc = {h: (login, "", pw) for h, (login, pw) in credentials.items()}
+    if given.user_netrc:
+        import netrc
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "netrc"
+            login, password = given.user_netrc
+            path.write_text(f"machine {USER_HOST}\n  login {login}\n  password {password}\n")
+            try:
+                hosts = netrc.netrc(str(path)).hosts
+            except netrc.NetrcParseError:
+                return Publishing(outputs, {}, {}, "the user's netrc does not parse")
+        for host, (user, account, secret) in hosts.items():
+            if host.lower() in credentials:
+                continue
+            if not all(netrc_safe(v) for v in (host, user, account, secret) if v):
+                return Publishing(outputs, {}, {}, "the user's netrc cannot be copied")
+            result.netrc[host] = (user or "", account or "", secret or "")
+    for source in sources:
+        if not source.name or any(
+            not (c.isascii() and (c.isalnum() or c in "._-")) for c in source.name
+        ):
+            continue
+        variable = (
+            "POETRY_REPOSITORIES_"
+            + source.name.upper().replace("-", "_").replace(".", "_")
+            + "_URL"
+        )
+        if (
+            variable not in result.poetry
+            and not holds_secret(source.url)
+            and not holds_secret(source.name)
+            and not holds_secret(variable)
+        ):
+            result.poetry[variable] = source.url
+        elif variable not in result.poetry:
+            result.poetry[variable] = ""  # taken, but not set
+    result.poetry = {k: v for k, v in result.poetry.items() if v}
+    return result
 
 
 # -- running the task in-process ---------------------------------------------------------
@@ -372,6 +541,7 @@ class Case:
     outcome: Outcome
     sources: list[Source]
     problem: str | None
+    publishing: Publishing
 
 
 @functools.lru_cache(maxsize=1)
@@ -432,9 +602,20 @@ def run_case(emu: Any, given: Inputs) -> Iterator[Case]:
         assume(usable_secrets(given, corpus))
         emu.add_token(given.build_token)
         outcome = run_in_process(environment(given, temp, emu.collection_url))
-        sources, problem = expected_sources(given, emu.packaging_url)
+        sources, problem, publishing = expected(given, emu.packaging_url)
         event("succeeded" if outcome.succeeded else "refused")
-        yield Case(given, temp, outcome, sources, problem)
+        event("configurePublishers" if given.publishers else "twine only")
+        if given.publishers and outcome.succeeded:
+            event("netrc written")
+            if given.user_netrc:
+                event("netrc written, with the user's entries")
+        yield Case(given, temp, outcome, sources, problem, publishing)
+
+
+def expected(given: Inputs, packaging: str) -> tuple[list[Source], str | None, Publishing]:
+    sources, problem = expected_sources(given, packaging)
+    publishing = expected_publishing(given, sources)
+    return sources, problem or publishing.problem, publishing
 
 
 SETTINGS = settings(
@@ -470,29 +651,54 @@ def test_a_no_secret_in_clear(emulator: Any, given: Inputs) -> None:
 
 
 def check_commands(
-    commands: Sequence[Command], succeeded: bool, secrets: Sequence[str], sources: int
+    commands: Sequence[Command],
+    succeeded: bool,
+    secrets: Sequence[str],
+    sources: int,
+    publishing: Publishing,
+    publishers: bool,
 ) -> None:
     names = [c.command for c in commands]
     assert set(names) <= ALLOWED, names
     assert names.count("task.setsecret") == len(set(secrets))
     assert names.count("task.complete") == 1 and names[-1] == "task.complete"
     assert commands[-1].properties == {"result": "Succeeded" if succeeded else "Failed"}
-    variables = [c.properties.get("variable") for c in commands if c.command == "task.setvariable"]
+    assert names.count("task.uploadsummary") == (1 if succeeded else 0)
+    set_variables = [c for c in commands if c.command == "task.setvariable"]
+    variables = {c.properties.get("variable"): c.message for c in set_variables}
     types = [c.properties.get("type") for c in commands if c.command == "task.logissue"]
     if succeeded:
-        assert variables == ["PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"]
-        assert types == ([] if sources else ["warning"])
+        expected = dict.fromkeys(["PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"], "")
+        expected.update(publishing.outputs)
+        if publishers:
+            expected["NETRC"] = ""
+            expected.update(publishing.poetry)
+        assert list(variables) == list(expected)
+        assert len(set_variables) == len(expected)
+        for name, value in expected.items():
+            if value or name in publishing.outputs:
+                assert variables[name] == value, name
+        assert set(types) <= {"warning"}
+        if not sources:
+            assert types == ["warning"]
     else:
-        assert variables == []
+        assert variables == {}
         assert types == ["error"]
-    for command in commands:
-        if command.command == "task.setvariable":
-            assert command.properties == {
-                "variable": command.properties["variable"],
-                "isOutput": "false",
-                "issecret": "false",
-            }
-            assert command.properties["variable"] in VARIABLES
+    for command in set_variables:
+        name = command.properties["variable"]
+        assert name not in NEVER_SET
+        assert command.properties == {
+            "variable": name,
+            "isOutput": "true" if name in publishing.outputs else "false",
+            "issecret": "false",
+        }
+        assert (
+            name in VARIABLES
+            or name in publishing.outputs
+            or (publishers and (name == "NETRC" or name in publishing.poetry))
+        )
+        if name != "PYPIRC_PATH" and name != "TWINEAUTHENTICATE_WRITTEN":
+            assert not any(secret in command.message for secret in secrets), name
 
 
 @SETTINGS
@@ -501,7 +707,14 @@ def test_b_exactly_the_commands_meant(emulator: Any, given: Inputs) -> None:
     with run_case(emulator, given) as case:
         outcome = case.outcome
         assert outcome.commands == outcome.meant
-        check_commands(outcome.commands, outcome.succeeded, given.secrets, len(case.sources))
+        check_commands(
+            outcome.commands,
+            outcome.succeeded,
+            given.secrets,
+            len(case.sources),
+            case.publishing,
+            given.publishers,
+        )
         # Plain lines are plain: none starts a command, none holds a line break.
         for line in outcome.stdout.split("\n")[:-1]:
             assert "\r" not in line
@@ -522,13 +735,25 @@ def check_file(
     sources: Sequence[Source],
     problem: str | None,
     pypirc_name: str | None = None,
+    publishing: Publishing | None = None,
+    given: Inputs | None = None,
 ) -> None:
     files = files_under(temp)
     assert succeeded == (problem is None), problem
     if not succeeded:
         assert files == []
         return
-    (path,) = files
+    summaries = [f for f in files if f.name.startswith("summary-") and f.suffix == ".md"]
+    netrcs = [f for f in files if f.name == ".netrc"]
+    assert len(summaries) == 1
+    check_summary(summaries[0], sources, given.secrets if given else [])
+    if given is not None and given.publishers:
+        (netrc_path,) = netrcs
+        assert publishing is not None
+        check_netrc(netrc_path, publishing)
+    else:
+        assert netrcs == []
+    (path,) = sorted(set(files) - set(summaries) - set(netrcs))
     if pypirc_name:
         assert path == temp / "given" / pypirc_name
     else:
@@ -553,16 +778,81 @@ def check_file(
         assert config[source.name]["password"] == source.password
 
 
+def check_netrc(path: Path, publishing: Publishing) -> None:
+    """Python's netrc (pip, requests, poetry) reads back exactly the entries meant."""
+    import netrc
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    hosts = {
+        host: (login or "", account or "", password or "")
+        for host, (login, account, password) in netrc.netrc(str(path)).hosts.items()
+    }
+    assert hosts == publishing.netrc
+
+
+def check_summary(path: Path, sources: Sequence[Source], secrets: Sequence[str]) -> None:
+    """No secret, and no markup of the user's: one table row per repository, each with
+    exactly the table's four cells, and no raw HTML."""
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text("utf-8")
+    assert not any(secret in text for secret in secrets)
+    rows = [line for line in text.split("\n") if line.startswith("| ")]
+    assert len(rows) == 1 + len(sources)
+    for row in rows:
+        cells = row.replace("\\\\", "").replace("\\|", "")
+        assert cells.count("|") == 5, row
+    table = "\n".join(rows)
+    assert "<" not in table and ">" not in table
+
+
 @SETTINGS
 @given(given=inputs())
 def test_c_written_faithfully_or_refused(emulator: Any, given: Inputs) -> None:
     with run_case(emulator, given) as case:
         outcome = case.outcome
-        check_file(case.temp, outcome.succeeded, case.sources, case.problem, given.pypirc_name)
+        check_file(
+            case.temp,
+            outcome.succeeded,
+            case.sources,
+            case.problem,
+            given.pypirc_name,
+            case.publishing,
+            given,
+        )
         if not outcome.succeeded:
             (error,) = outcome.issues("error")
             assert not error.message.startswith("The task failed unexpectedly"), error.message
             assert outcome.named("task.complete")[0].message == error.message
+
+
+# -- (d) configurePublishers: (a), (b) and (c) where most runs write a netrc file --------
+
+
+@SETTINGS
+@given(given=inputs(publishing=True))
+def test_d_publishers_no_secret_exact_commands_faithful_files(emulator: Any, given: Inputs) -> None:
+    with run_case(emulator, given) as case:
+        outcome = case.outcome
+        check_no_secret_in_clear(outcome.stdout, outcome.stderr, given.secrets)
+        assert outcome.commands == outcome.meant
+        check_commands(
+            outcome.commands,
+            outcome.succeeded,
+            given.secrets,
+            len(case.sources),
+            case.publishing,
+            True,
+        )
+        check_file(
+            case.temp,
+            outcome.succeeded,
+            case.sources,
+            case.problem,
+            given.pypirc_name,
+            case.publishing,
+            given,
+        )
 
 
 # -- the same, as a process --------------------------------------------------------------
@@ -610,11 +900,11 @@ def test_as_a_process(make_emulator: Any, agent_temp: Path, given: Inputs, succe
     given.secrets = secrets
     env = environment(given, agent_temp, emu.collection_url)
     run = run_task(env)
-    sources, problem = expected_sources(given, emu.packaging_url)
+    sources, problem, publishing = expected(given, emu.packaging_url)
     assert run.returncode == (0 if succeeds else 1), run.stdout
     assert (problem is None) == succeeds
     check_no_secret_in_clear(run.stdout, run.stderr, secrets)
-    check_commands(run.commands, succeeds, secrets, len(sources))
-    check_file(agent_temp, succeeds, sources, problem)
+    check_commands(run.commands, succeeds, secrets, len(sources), publishing, given.publishers)
+    check_file(agent_temp, succeeds, sources, problem, None, publishing, given)
     assert "/tmp/evil" not in run.variables.get("PYPIRC_PATH", "")
     assert run.stderr == ""

@@ -86,10 +86,14 @@ def poetry_variable(name: str) -> str:
     return "POETRY_REPOSITORIES_" + name.upper().replace("-", "_").replace(".", "_") + "_URL"
 
 
+def _holds_secret(agent: Agent, *values: str) -> bool:
+    return any(agent.mask(value) != value for value in values)
+
+
 def _public(agent: Agent, repo: Repository) -> bool:
-    """Whether the repository's URL may be set as a plain variable (holds no secret)."""
-    if agent.mask(repo.url) != repo.url:
-        agent.warning(agent.loc("Warn_OutputUrlHasSecret", repo.name))
+    """Whether the repository's name and URL may be set in plain variables (no secret)."""
+    if _holds_secret(agent, repo.name, repo.url):
+        agent.warning(agent.loc("Warn_OutputHasSecret", repo.name))
         return False
     return True
 
@@ -106,6 +110,8 @@ def set_outputs(agent: Agent, repositories: Sequence[Repository]) -> None:
     taken: dict[str, str] = {}  # variable names are case-insensitive
     for repo in public:
         key = output_key(repo.name)
+        if _holds_secret(agent, key):  # a secret made up by the replaced characters
+            continue
         other = taken.setdefault(key.lower(), repo.name)
         if other != repo.name:
             agent.warning(agent.loc("Warn_OutputNameTaken", repo.name, other, key))
@@ -131,7 +137,7 @@ def poetry_variables(
         if other != repo.name:
             agent.warning(agent.loc("Warn_PoetryNameTaken", repo.name, other, variable))
             continue
-        if agent.mask(repo.url) != repo.url:
+        if _holds_secret(agent, repo.name, repo.url, variable):
             continue  # warned about by set_outputs
         out.append((repo, name, variable))
     return out
