@@ -17,7 +17,8 @@ from .exceptions import TaskError
 from .outputs import simple_url
 from .repository import Repository
 
-_MARKDOWN = "\\`*_{}[]()#+-.!|~"
+# What can start markup inside a line (a cell never starts one: it follows "| ").
+_MARKDOWN = "\\`*_[]|~"
 _KIND_LABEL = {
     "feed": "Summary_KindFeed",
     "connection": "Summary_KindConnection",
