@@ -62,11 +62,13 @@ def test_federated_feed(make_emulator: Any, agent_temp: Path, tls: Tls) -> None:
     assert len(emu.requests) == 3, emu.requests
 
 
+@pytest.mark.parametrize("publishers", [False, True], ids=["twine", "configurePublishers"])
 @pytest.mark.parametrize(("mode", "expected"), [("services", 2 + 0 + 3), ("server", 1 + 0 + 3)])
 def test_everything_in_one_step(
-    make_emulator: Any, agent_temp: Path, tls: Tls, mode: str, expected: int
+    make_emulator: Any, agent_temp: Path, tls: Tls, mode: str, expected: int, publishers: bool
 ) -> None:
-    """Ten feeds, two service connections and a federated feed: the sum, nothing more."""
+    """Ten feeds, two service connections and a federated feed: the sum, nothing more,
+    with configurePublishers too (the netrc file and the summary cost no request)."""
     emu = federation_emulator(make_emulator, tls, mode)
     connections = {
         **connection_env("c-1", "https://upload.pypi.org/legacy/", "pypi", "Token", apitoken="t1"),
@@ -80,7 +82,10 @@ def test_everything_in_one_step(
         INPUT_PYTHONUPLOADSERVICECONNECTION="c-1,c-2",
         **connections,
     )
+    if publishers:
+        env.update(INPUT_CONFIGUREPUBLISHERS="true", HOME=str(agent_temp.parent))
     run = run_task(env)
+    assert ("NETRC" in run.variables) == publishers
     assert run.result == "Succeeded", run.stdout + run.stderr
     assert len(emu.requests) == expected, emu.requests
     assert_has_every_feed(emu, run.pypirc.read_text())

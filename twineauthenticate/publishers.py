@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import netrcfile, outputs, summary
+from . import outputs, summary
 from ._files import FOLDER, private_dir, remove_quietly
 from ._record import dataclass
 from .agent import Agent
 from .exceptions import TaskError
 from .repository import Repository
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:  # pragma: no cover
+    from . import netrcfile  # imported on use: only configurePublishers needs it
 
 INPUT = "configurePublishers"
 
@@ -49,7 +53,11 @@ def prepare(agent: Agent, repositories: Sequence[Repository], has_folder: bool) 
     on = enabled(agent)
     if on and not has_folder and not agent.get_variable("Agent.TempDirectory"):
         raise TaskError("Error_NoTempDirectory")
-    plan = netrcfile.plan(agent, repositories) if on else None
+    plan = None
+    if on:
+        from . import netrcfile
+
+        plan = netrcfile.plan(agent, repositories)
     poetry = tuple(outputs.poetry_variables(agent, repositories)) if on else ()
     names = {repo.name: name for repo, name, _variable in poetry}
     text = summary.render(agent, repositories, names, on)
@@ -100,6 +108,8 @@ def write(agent: Agent, prepared: Prepared, folder: str, earlier: dict[str, str]
         where = target
         netrc_path = ""
         if prepared.netrc is not None:
+            from . import netrcfile
+
             written.append(netrcfile.write(target, prepared.netrc))
             netrc_path = str(written[-1][0])
         written.append(summary.write(target, prepared.summary))
