@@ -44,7 +44,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -52,6 +52,13 @@ from hypothesis import strategies as st
 
 from tests.conftest import BUILD_TOKEN
 from tests.helpers import base_env, build_token_env, connection_env, run_task
+from tests.hostile_publishing import (
+    USER_HOST,
+    Publishing,
+    check_netrc,
+    check_summary,
+    expected_publishing,
+)
 from tests.test_reliability_helpers import secret_leaks
 from twineauthenticate import task
 from twineauthenticate.agent import MASK, Agent
@@ -76,8 +83,7 @@ ALLOWED = {
 }
 VARIABLES = {"PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"}
 OUTPUTS = {"repositoryName", "uploadUrl", "simpleUrl", "repositoryNames"}
-USER_HOST = "user.example"
-NETRC_KEYWORDS = {"machine", "default", "login", "password", "account", "macdef"}
+
 ESCAPES = ("%AZP25", "AZP25", "%0A", "%0D", "%3B", "%5D", "%5B")
 
 # -- strategies --------------------------------------------------------------------------
@@ -360,115 +366,6 @@ def expected_sources(given: Inputs, packaging: str) -> tuple[list[Source], str |
             if "\r" in value or "\n" in value or value != value.strip():
                 return [], f"unwritable value {value!r}"
     return sources, None
-
-
-def netrc_safe(value: str) -> bool:
-    """A value every netrc reader reads back as it is (Python 3.9+, uv, curl)."""
-    return (
-        bool(value)
-        and all(33 <= ord(c) <= 126 for c in value)
-        and not any(c in value for c in "\"'\\")
-        and not value.startswith("#")
-        and value not in NETRC_KEYWORDS
-    )
-
-
-def _simple(url: str) -> str:
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    if path.endswith("/upload"):
-        return f"{parts.scheme}://{parts.netloc}{path[: -len('upload')]}simple/"
-    if path == "/legacy" and parts.hostname in ("upload.pypi.org", "test.pypi.org"):
-        return (
-            "https://"
-            + ("pypi.org" if parts.hostname == "upload.pypi.org" else "test.pypi.org")
-            + "/simple/"
-        )
-    return f"{parts.scheme}://{parts.netloc}/simple/" if not path else ""
-
-
-@dataclass
-class Publishing:
-    """What a successful run gives the later steps, or why configurePublishers refuses."""
-
-    outputs: dict[str, str]  # output variable -> value, in order
-    poetry: dict[str, str]  # POETRY_REPOSITORIES_*_URL -> URL
-    netrc: dict[str, tuple[str, str, str]]  # host -> (login, account, password)
-    problem: str | None = None
-
-
-def expected_publishing(given: Inputs, sources: Sequence[Source]) -> Publishing:
-    def holds_secret(value: str) -> bool:
-        return any(secret in value for secret in given.secrets)
-
-    public = [s for s in sources if not holds_secret(s.url) and not holds_secret(s.name)]
-    outputs: dict[str, str] = {}
-    if public:
-        first = public[0]
-        outputs.update(repositoryName=first.name, uploadUrl=first.url, simpleUrl=_simple(first.url))
-    outputs["repositoryNames"] = " ".join(source.name for source in public)
-    keys: set[str] = set()
-    for source in public:
-        key = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in source.name)
-        if key.lower() not in keys and not holds_secret(key):
-            keys.add(key.lower())
-            outputs[f"{key}_uploadUrl"] = source.url
-            outputs[f"{key}_simpleUrl"] = _simple(source.url)
-    result = Publishing(outputs, {}, {})
-    if not given.publishers:
-        return result
-    credentials: dict[str, tuple[str, str]] = {}
-    for source in sources:
-        try:
-            host = (urlsplit(source.url).hostname or "").lower()
-        except ValueError:
-            host = ""
-        if not host:
-            return Publishing(outputs, {}, {}, "no host")
-        if not all(netrc_safe(v) for v in (host, source.username, source.password)):
-            return Publishing(outputs, {}, {}, "not a netrc value")
-        credentials.setdefault(host, (source.username, source.password))
-    result.netrc = {h: (login, "", pw) for h, (login, pw) in credentials.items()}
-    if given.user_netrc:
-        import netrc
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "netrc"
-            login, password = given.user_netrc
-            path.write_text(f"machine {USER_HOST}\n  login {login}\n  password {password}\n")
-            try:
-                hosts = netrc.netrc(str(path)).hosts
-            except netrc.NetrcParseError:
-                return Publishing(outputs, {}, {}, "the user's netrc does not parse")
-        for host, (user, account, secret) in hosts.items():
-            if host.lower() in credentials:
-                continue
-            if not all(netrc_safe(v) for v in (host, user, account, secret) if v):
-                return Publishing(outputs, {}, {}, "the user's netrc cannot be copied")
-            result.netrc[host] = (user or "", account or "", secret or "")
-    for source in sources:
-        if not source.name or any(
-            not (c.isascii() and (c.isalnum() or c in "._-")) for c in source.name
-        ):
-            continue
-        variable = (
-            "POETRY_REPOSITORIES_"
-            + source.name.upper().replace("-", "_").replace(".", "_")
-            + "_URL"
-        )
-        if (
-            variable not in result.poetry
-            and not holds_secret(source.url)
-            and not holds_secret(source.name)
-            and not holds_secret(variable)
-        ):
-            result.poetry[variable] = source.url
-        elif variable not in result.poetry:
-            result.poetry[variable] = ""  # taken, but not set
-    result.poetry = {k: v for k, v in result.poetry.items() if v}
-    return result
 
 
 # -- running the task in-process ---------------------------------------------------------
@@ -778,34 +675,6 @@ def check_file(
         assert config[source.name]["password"] == source.password
 
 
-def check_netrc(path: Path, publishing: Publishing) -> None:
-    """Python's netrc (pip, requests, poetry) reads back exactly the entries meant."""
-    import netrc
-
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    hosts = {
-        host: (login or "", account or "", password or "")
-        for host, (login, account, password) in netrc.netrc(str(path)).hosts.items()
-    }
-    assert hosts == publishing.netrc
-
-
-def check_summary(path: Path, sources: Sequence[Source], secrets: Sequence[str]) -> None:
-    """No secret, and no markup of the user's: one table row per repository, each with
-    exactly the table's four cells, and no raw HTML."""
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    text = path.read_text("utf-8")
-    assert not any(secret in text for secret in secrets)
-    rows = [line for line in text.split("\n") if line.startswith("| ")]
-    assert len(rows) == 1 + len(sources)
-    for row in rows:
-        cells = row.replace("\\\\", "").replace("\\|", "")
-        assert cells.count("|") == 5, row
-    table = "\n".join(rows)
-    assert "<" not in table and ">" not in table
-
-
 @SETTINGS
 @given(given=inputs())
 def test_c_written_faithfully_or_refused(emulator: Any, given: Inputs) -> None:
@@ -824,35 +693,6 @@ def test_c_written_faithfully_or_refused(emulator: Any, given: Inputs) -> None:
             (error,) = outcome.issues("error")
             assert not error.message.startswith("The task failed unexpectedly"), error.message
             assert outcome.named("task.complete")[0].message == error.message
-
-
-# -- (d) configurePublishers: (a), (b) and (c) where most runs write a netrc file --------
-
-
-@SETTINGS
-@given(given=inputs(publishing=True))
-def test_d_publishers_no_secret_exact_commands_faithful_files(emulator: Any, given: Inputs) -> None:
-    with run_case(emulator, given) as case:
-        outcome = case.outcome
-        check_no_secret_in_clear(outcome.stdout, outcome.stderr, given.secrets)
-        assert outcome.commands == outcome.meant
-        check_commands(
-            outcome.commands,
-            outcome.succeeded,
-            given.secrets,
-            len(case.sources),
-            case.publishing,
-            True,
-        )
-        check_file(
-            case.temp,
-            outcome.succeeded,
-            case.sources,
-            case.problem,
-            given.pypirc_name,
-            case.publishing,
-            given,
-        )
 
 
 # -- the same, as a process --------------------------------------------------------------
