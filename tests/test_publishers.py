@@ -366,3 +366,32 @@ def test_every_new_message_is_localized(culture: str) -> None:
     agent = Agent({"SYSTEM_CULTURE": culture})
     for key in ("Summary_Title", "Warn_NetrcHostTaken", "Error_NetrcUnsafeValue", "Cmd_Pip"):
         assert agent.loc(key) != key
+
+
+@pytest.mark.parametrize("failing", [".netrc", "summary-"])
+def test_a_failed_write_of_the_other_files_leaves_nothing(
+    make_emulator: Any, agent_temp: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """The disk fills up after .pypirc is written: the run fails and removes it too."""
+    import io
+
+    from twineauthenticate import _files, task
+    from twineauthenticate.agent import Agent
+    from twineauthenticate.commands import parse_output
+
+    emu = make_emulator()
+    real_replace = os.replace
+
+    def replace(source: Any, target: Any) -> None:
+        if Path(target).name.startswith(failing):
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(_files.os, "replace", replace)
+    out = io.StringIO()
+    assert task.run(Agent(job(emu, agent_temp, "MyFeed", **ON), out)) is False
+    commands = parse_output(out.getvalue())
+    errors = [c.message for c in commands if c.command == "task.logissue"]
+    assert len(errors) == 1 and "No space left on device" in errors[0], errors
+    assert not any(c.command == "task.setvariable" for c in commands)
+    assert files_under(agent_temp) == []

@@ -16,11 +16,13 @@ from ._files import FOLDER, private_dir, remove_quietly
 from ._record import dataclass
 from .agent import Agent
 from .exceptions import TaskError
+from .pypirc import earlier_record
 from .repository import Repository
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:  # pragma: no cover
     from . import netrcfile  # imported on use: only configurePublishers needs it
+    from .pypirc import Written
 
 INPUT = "configurePublishers"
 
@@ -95,8 +97,22 @@ def _earlier_files(earlier: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
-def write(agent: Agent, prepared: Prepared, folder: str, earlier: dict[str, str]) -> Files:
-    """Write the netrc file and the summary; on failure remove what this run wrote."""
+def write(agent: Agent, prepared: Prepared, pypirc_written: Written, folder: str) -> Files:
+    """Write the netrc file and the summary. When that fails, what this run wrote goes,
+    the ``.pypirc`` it created too, so that a failed run leaves no credential behind."""
+    try:
+        return _write(agent, prepared, folder, earlier_record(agent))
+    except TaskError:
+        if pypirc_written.created_dir is not None:
+            remove_quietly(pypirc_written.path)
+            try:
+                pypirc_written.created_dir.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _write(agent: Agent, prepared: Prepared, folder: str, earlier: dict[str, str]) -> Files:
     written: list[tuple[Path, str]] = []
     where = Path(folder)
     target: Path | None = None

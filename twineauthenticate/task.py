@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from . import publishers, pypirc
-from ._files import remove_quietly
 from .agent import Agent
 from .connections import connection_repository, connection_secrets
 from .exceptions import TaskError
@@ -73,23 +72,6 @@ def _folder_of_earlier_run(agent: Agent, path: str) -> str:
     return record.get("dir", "") if record.get("path") == path else ""
 
 
-def _write_files(
-    agent: Agent, prepared: publishers.Prepared, written: pypirc.Written, folder: str
-) -> publishers.Files:
-    """The netrc file and the summary; when they fail, the ``.pypirc`` this run created
-    goes too, so that a failed run leaves no credential behind."""
-    try:
-        return publishers.write(agent, prepared, folder, pypirc.earlier_record(agent))
-    except TaskError:
-        if written.created_dir is not None:
-            remove_quietly(written.path)
-            try:
-                written.created_dir.rmdir()
-            except OSError:
-                pass
-        raise
-
-
 def run(agent: Agent) -> bool:
     """Run the task; report the result with ``task.complete``. True when it succeeded."""
     try:
@@ -100,7 +82,7 @@ def run(agent: Agent) -> bool:
         prepared = publishers.prepare(agent, repositories, target.explicit is None)
         written = pypirc.write(target, pypirc.render(repositories), repositories)
         folder = str(written.created_dir or "") or _folder_of_earlier_run(agent, str(written.path))
-        files = _write_files(agent, prepared, written, folder)
+        files = publishers.write(agent, prepared, written, folder)
         agent.set_variable("PYPIRC_PATH", str(written.path))
         state = {"path": str(written.path), "dir": folder, "id": written.identity}
         state.update(publishers.record(files))
