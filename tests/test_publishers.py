@@ -176,7 +176,8 @@ def test_the_log_tells_the_commands_of_each_repository(
     upload = emu.feed_upload_url("three.x", project="Q R")
     simple = emu.feed_index_url("three.x", project="Q R")
     assert "    twine upload -r three.x --config-file $(PYPIRC_PATH) dist/*" not in run.plain_lines
-    assert f"    uv publish --publish-url {upload} --check-url {simple} dist/*" in run.plain_lines
+    uv = f"    uv publish --trusted-publishing never --publish-url {upload} --check-url {simple} dist/*"
+    assert uv in run.plain_lines
     # poetry looks '-r three-x' up as POETRY_REPOSITORIES_THREE_X_URL; the agent turns
     # the dot of a variable name into '_'.
     assert "    poetry publish -r three-x" in run.plain_lines
