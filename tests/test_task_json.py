@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TASK: dict[str, Any] = json.loads((ROOT / "task.json").read_text(encoding="utf-8-sig"))
 INPUTS = {item["name"]: item for item in TASK["inputs"]}
 MESSAGE_CALL = re.compile(r"""(?:\bloc|\bTaskError)\(\s*["']([A-Za-z0-9_]+)["']""")
-MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn)_[A-Za-z0-9_]+)["']""")
+MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn|Summary|Cmd)_[A-Za-z0-9_]+)["']""")
 
 
 def load_tool(name: str) -> ModuleType:
