@@ -80,7 +80,9 @@ class PypiServer:
         self.url = url
         self.packages = packages
 
-    def job_env(self, agent_temp: Path, password: str = "") -> dict[str, str]:
+    def job_env(
+        self, agent_temp: Path, password: str = "", username: str = "alice"
+    ) -> dict[str, str]:
         """A job whose one input is a password connection 'private' to this server."""
         env = base_env(AGENT_TEMPDIRECTORY=str(agent_temp))
         env.update(
@@ -89,7 +91,7 @@ class PypiServer:
                 self.url,
                 "private",
                 "UsernamePassword",
-                username="alice",
+                username=username,
                 password=password or PYPISERVER_PASSWORD,
             )
         )
@@ -99,7 +101,8 @@ class PypiServer:
 
 @pytest.fixture
 def pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
-    """A real pypiserver on loopback; upload needs user 'alice' with password 's3cret pass%;#'."""
+    """A real pypiserver on loopback; upload needs user 'alice' with password 's3cret pass%;#'
+    (or NETRC_USER with NETRC_PASSWORD, which a netrc file can hold: no white space)."""
     from passlib.apache import HtpasswdFile
 
     packages = tmp_path / "pypiserver-packages"
@@ -107,6 +110,7 @@ def pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
     htpasswd = tmp_path / "htpasswd"
     users = HtpasswdFile(str(htpasswd), new=True)
     users.set_password("alice", PYPISERVER_PASSWORD)
+    users.set_password(NETRC_USER, NETRC_PASSWORD)
     users.save()
     port = free_port()
     proc = subprocess.Popen(
@@ -123,6 +127,7 @@ def pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
             str(htpasswd),
             "-a",
             "update",
+            "--disable-fallback",  # a missing package is a 404, not a redirect to PyPI
             str(packages),
         ],
         stdout=subprocess.DEVNULL,
@@ -150,3 +155,5 @@ def pypiserver(tmp_path: Path) -> Iterator[PypiServer]:
 
 
 PYPISERVER_PASSWORD = "s3cret pass%;#"
+NETRC_USER = "bob"
+NETRC_PASSWORD = "s3cret-pass%;#!x"

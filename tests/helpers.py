@@ -152,6 +152,15 @@ def files_under(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
 
 
+def without_summaries(paths: list[Path]) -> list[Path]:
+    """``paths`` without the run summaries (``summary-*.md``) every successful run writes."""
+    return [p for p in paths if not (p.name.startswith("summary-") and p.suffix == ".md")]
+
+
+def summaries_under(path: Path) -> list[Path]:
+    return sorted(set(files_under(path)) - set(without_summaries(files_under(path))))
+
+
 def assert_failed_cleanly(run: TaskRun, agent_temp: Path) -> str:
     """Exit code 1, ``task.complete result=Failed``, one error, no file, no PYPIRC_PATH."""
     assert run.returncode == 1, run.stdout + run.stderr

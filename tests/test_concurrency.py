@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import BUILD_TOKEN, agent_env_for
-from tests.helpers import ROOT, TaskRun, base_env, connection_env
+from tests.helpers import (
+    ROOT,
+    TaskRun,
+    base_env,
+    connection_env,
+    summaries_under,
+    without_summaries,
+)
 from tests.test_reliability_helpers import files_under
 from twineauthenticate.commands import parse_output
 
@@ -74,7 +81,9 @@ def test_fifty_runs_at_once_write_fifty_distinct_complete_files(
             f"[ext]\nrepository=https://ext.example/upload\nusername=user{number}\n"
             f"password=password-of-run-{number:02d}"
         )
-    assert files_under(agent_temp) == sorted(paths)  # nothing else: no temporary file
+    # Nothing else: no temporary file; one summary next to each file.
+    assert without_summaries(files_under(agent_temp)) == sorted(paths)
+    assert sorted(p.parent for p in summaries_under(agent_temp)) == sorted(p.parent for p in paths)
     assert len(emu.requests) == 4 * RUNS  # the lookup's two, the check's two
     assert all(r.status == 200 for r in emu.requests)
 
@@ -100,5 +109,5 @@ def test_fifty_runs_at_once_on_one_pypirc_path_leave_one_complete_file(
         for n in range(RUNS)
     }
     assert text in expected
-    assert [p.name for p in target.parent.iterdir()] == ["pypirc"]
+    assert [p.name for p in without_summaries(list(target.parent.iterdir()))] == ["pypirc"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

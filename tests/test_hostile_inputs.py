@@ -14,6 +14,12 @@ Three properties, each over 500 examples (fixed seed: ``derandomize=True``):
     given, or fails with one clear error, writing nothing. It fails exactly when a
     value is one the contract (§8) says cannot be written faithfully.
 
+Half of the runs set ``configurePublishers``, some with a netrc file of the user's:
+then (a) and (b) cover the output, ``NETRC`` and ``POETRY_*`` variables too (never a
+secret, never a variable that breaks a tool), and (c) the netrc file (Python's netrc
+reads back exactly the entries meant, the user's kept, or the run is refused before
+anything is written) and the summary (no secret, no markup of the user's).
+
 The task runs in-process (an :class:`Agent` on a ``StringIO``, stderr captured), so
 that 500 examples stay fast; the feeds' REST calls go to one emulator in this
 process, over loopback. Two subprocess runs at the end keep it honest.
@@ -46,6 +52,13 @@ from hypothesis import strategies as st
 
 from tests.conftest import BUILD_TOKEN
 from tests.helpers import base_env, build_token_env, connection_env, run_task
+from tests.hostile_publishing import (
+    USER_HOST,
+    Publishing,
+    check_netrc,
+    check_summary,
+    expected_publishing,
+)
 from tests.test_reliability_helpers import secret_leaks
 from twineauthenticate import task
 from twineauthenticate.agent import MASK, Agent
@@ -56,11 +69,21 @@ from twineauthenticate.commands import (
     neutralize,
     parse_output,
 )
+from twineauthenticate.outputs import NEVER_SET
 from twineauthenticate.pypirc import RESERVED
 
 EXAMPLES = 500
-ALLOWED = {"task.setsecret", "task.setvariable", "task.logissue", "task.debug", "task.complete"}
+ALLOWED = {
+    "task.setsecret",
+    "task.setvariable",
+    "task.logissue",
+    "task.debug",
+    "task.complete",
+    "task.uploadsummary",
+}
 VARIABLES = {"PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"}
+OUTPUTS = {"repositoryName", "uploadUrl", "simpleUrl", "repositoryNames"}
+
 ESCAPES = ("%AZP25", "AZP25", "%0A", "%0D", "%3B", "%5D", "%5B")
 
 # -- strategies --------------------------------------------------------------------------
@@ -113,9 +136,29 @@ NAME_CHAR = st.one_of(
 NAME = st.one_of(text(1, 6), st.text(NAME_CHAR, min_size=1, max_size=12))
 # Values: hostile ones, and the same made writable (no line break, no outer space).
 VALUE = st.one_of(text(0, 10), text(1, 10).map(_writable))
-SECRET = st.one_of(text(8, 14, SECRET_PIECE), text(10, 16, SECRET_PIECE).map(_writable)).filter(
-    lambda s: len(s) >= 8
+# Secrets: hostile, made writable, or such as a netrc file can hold (token-like, ASCII).
+NETRC_CHAR = st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="\"'\\*")
+NETRC_SECRET = st.text(NETRC_CHAR, min_size=8, max_size=16).filter(lambda s: not s.startswith("#"))
+SECRET = st.one_of(
+    text(8, 14, SECRET_PIECE), text(10, 16, SECRET_PIECE).map(_writable), NETRC_SECRET
+).filter(lambda s: len(s) >= 8)
+# Values of the user's own netrc file: what any tool reads, and hostile ones.
+NETRC_VALUE = st.one_of(
+    st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12),
+    text(1, 6),
 )
+# Upload URLs with a host netrc can name, and a hostile path.
+UPLOAD_URL = st.tuples(
+    st.sampled_from(
+        [
+            "https://pkgs.example/_packaging/f/pypi/upload",
+            "http://127.0.0.1:9/",
+            "https://upload.pypi.org/legacy/",
+            "https://Mixed.Case.example:8443/x",
+        ]
+    ),
+    text(0, 4).map(_writable),
+).map("".join)
 # ',' and '/' are the syntax of the artifactFeed input, not part of a name.
 FEED_PART = st.one_of(
     text(1, 6).map(lambda s: s.replace(",", "").replace("/", "")),
@@ -142,13 +185,18 @@ class Inputs:
     proxy_user: str
     proxy_password: str
     pypirc_name: str | None = None  # PYPIRC_PATH set by the job: {temp}/given/{name}
+    publishers: bool = False  # configurePublishers
+    user_netrc: tuple[str, str] | None = None  # login, password of the user's USER_HOST entry
     secrets: list[str] = field(default_factory=list)
     plain: list[str] = field(default_factory=list)  # the non-secret values
 
 
 @st.composite
-def inputs(draw: st.DrawFn) -> Inputs:
-    build_token, proxy_password, api_token, password = (draw(SECRET) for _ in range(4))
+def inputs(draw: st.DrawFn, publishing: bool = False) -> Inputs:
+    """Hostile inputs; with ``publishing``, always configurePublishers and mostly secrets
+    a netrc file can hold, so that most runs write one."""
+    secret = NETRC_SECRET if publishing and draw(st.integers(0, 3)) else SECRET
+    build_token, proxy_password, api_token, password = (draw(secret) for _ in range(4))
     secrets = [build_token, proxy_password, api_token, password]
 
     def value(strategy: st.SearchStrategy[str], strip: str = "") -> str:
@@ -166,17 +214,22 @@ def inputs(draw: st.DrawFn) -> Inputs:
     if draw(st.booleans()):
         project = draw(st.one_of(st.just(""), FEED_PART)) if draw(st.booleans()) else ""
         feed = (value(st.just(project), ",/") if project else "", value(FEED_PART, ",/"))
+    url = st.one_of(VALUE, UPLOAD_URL) if publishing else VALUE
     token_connection = None
     if draw(st.booleans()):
-        token_connection = (value(NAME), value(VALUE), api_token)
+        token_connection = (value(NAME), value(url), api_token)
     password_connection = None
     if draw(st.booleans()):
-        password_connection = (value(NAME), value(VALUE), value(VALUE), password)
+        password_connection = (value(NAME), value(url), value(VALUE), password)
     pypirc_name = None
     if draw(st.integers(0, 3)) == 0:
         pypirc_name = value(text(1, 6)).replace("/", "")
         if not pypirc_name or pypirc_name in (".", "..") or len(pypirc_name.encode()) > 150:
             pypirc_name = None
+    publishers = publishing or draw(st.booleans())
+    user_netrc = None
+    if publishers and draw(st.booleans()):
+        user_netrc = (draw(NETRC_VALUE), draw(NETRC_VALUE))
     result = Inputs(
         build_token,
         feed,
@@ -185,6 +238,8 @@ def inputs(draw: st.DrawFn) -> Inputs:
         value(VALUE),
         proxy_password,
         pypirc_name,
+        publishers,
+        user_netrc,
     )
     result.secrets = [build_token, proxy_password]
     if token_connection:
@@ -209,7 +264,16 @@ PROXY_URL = "http://127.0.0.1:9"  # never used: everything bypasses it
 
 
 def environment(given: Inputs, temp: Path, collection: str) -> dict[str, str]:
+    """The task's environment; HOME (with the user's netrc) is next to ``temp``."""
+    home = temp.parent / "home"
+    home.mkdir(exist_ok=True)
+    if given.user_netrc:
+        login, password = given.user_netrc
+        (home / ".netrc").write_text(
+            f"machine {USER_HOST}\n  login {login}\n  password {password}\n", "utf-8"
+        )
     env = base_env(
+        HOME=str(home),
         AGENT_TEMPDIRECTORY=str(temp),
         SYSTEM_DEBUG="true",
         SYSTEM_TEAMFOUNDATIONCOLLECTIONURI=collection,
@@ -248,6 +312,8 @@ def environment(given: Inputs, temp: Path, collection: str) -> dict[str, str]:
         env["INPUT_PYTHONUPLOADSERVICECONNECTION"] = ",".join(connections)
     if given.pypirc_name:
         env["PYPIRC_PATH"] = str(temp / "given" / given.pypirc_name)
+    if given.publishers:
+        env["INPUT_CONFIGUREPUBLISHERS"] = "true"
     return env
 
 
@@ -375,6 +441,7 @@ class Case:
     outcome: Outcome
     sources: list[Source]
     problem: str | None
+    publishing: Publishing
 
 
 @functools.lru_cache(maxsize=1)
@@ -435,9 +502,20 @@ def run_case(emu: Any, given: Inputs) -> Iterator[Case]:
         assume(usable_secrets(given, corpus))
         emu.add_token(given.build_token)
         outcome = run_in_process(environment(given, temp, emu.collection_url))
-        sources, problem = expected_sources(given, emu.packaging_url)
+        sources, problem, publishing = expected(given, emu.packaging_url)
         event("succeeded" if outcome.succeeded else "refused")
-        yield Case(given, temp, outcome, sources, problem)
+        event("configurePublishers" if given.publishers else "twine only")
+        if given.publishers and outcome.succeeded:
+            event("netrc written")
+            if given.user_netrc:
+                event("netrc written, with the user's entries")
+        yield Case(given, temp, outcome, sources, problem, publishing)
+
+
+def expected(given: Inputs, packaging: str) -> tuple[list[Source], str | None, Publishing]:
+    sources, problem = expected_sources(given, packaging)
+    publishing = expected_publishing(given, sources)
+    return sources, problem or publishing.problem, publishing
 
 
 SETTINGS = settings(
@@ -473,29 +551,56 @@ def test_a_no_secret_in_clear(emulator: Any, given: Inputs) -> None:
 
 
 def check_commands(
-    commands: Sequence[Command], succeeded: bool, secrets: Sequence[str], sources: int
+    commands: Sequence[Command],
+    succeeded: bool,
+    secrets: Sequence[str],
+    sources: int,
+    publishing: Publishing,
+    publishers: bool,
 ) -> None:
     names = [c.command for c in commands]
     assert set(names) <= ALLOWED, names
     assert names.count("task.setsecret") == len(set(secrets))
     assert names.count("task.complete") == 1 and names[-1] == "task.complete"
     assert commands[-1].properties == {"result": "Succeeded" if succeeded else "Failed"}
-    variables = [c.properties.get("variable") for c in commands if c.command == "task.setvariable"]
+    assert names.count("task.uploadsummary") == (1 if succeeded else 0)
+    set_variables = [c for c in commands if c.command == "task.setvariable"]
+    variables = {c.properties.get("variable"): c.message for c in set_variables}
     types = [c.properties.get("type") for c in commands if c.command == "task.logissue"]
     if succeeded:
-        assert variables == ["PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"]
-        assert types == ([] if sources else ["warning"])
+        expected = dict.fromkeys(["PYPIRC_PATH", "TWINEAUTHENTICATE_WRITTEN"], "")
+        expected.update(publishing.outputs)
+        if publishers:
+            expected["NETRC"] = ""
+            expected.update(publishing.poetry)
+        assert list(variables) == list(expected)
+        assert len(set_variables) == len(expected)
+        for name, value in expected.items():
+            if value or name in publishing.outputs:
+                assert variables[name] == value, name
+        assert set(types) <= {"warning"}
+        if not sources:
+            assert types == ["warning"]
     else:
-        assert variables == []
-        assert types == ["error"]
-    for command in commands:
-        if command.command == "task.setvariable":
-            assert command.properties == {
-                "variable": command.properties["variable"],
-                "isOutput": "false",
-                "issecret": "false",
-            }
-            assert command.properties["variable"] in VARIABLES
+        assert variables == {}
+        # One error, last; warnings may come before it (a token that is not a PyPI token).
+        assert types.count("error") == 1 and types[-1] == "error", types
+        assert set(types) == {"warning", "error"} or types == ["error"], types
+    for command in set_variables:
+        name = command.properties["variable"]
+        assert name not in NEVER_SET
+        assert command.properties == {
+            "variable": name,
+            "isOutput": "true" if name in publishing.outputs else "false",
+            "issecret": "false",
+        }
+        assert (
+            name in VARIABLES
+            or name in publishing.outputs
+            or (publishers and (name == "NETRC" or name in publishing.poetry))
+        )
+        if name != "PYPIRC_PATH" and name != "TWINEAUTHENTICATE_WRITTEN":
+            assert not any(secret in command.message for secret in secrets), name
 
 
 @SETTINGS
@@ -504,7 +609,14 @@ def test_b_exactly_the_commands_meant(emulator: Any, given: Inputs) -> None:
     with run_case(emulator, given) as case:
         outcome = case.outcome
         assert outcome.commands == outcome.meant
-        check_commands(outcome.commands, outcome.succeeded, given.secrets, len(case.sources))
+        check_commands(
+            outcome.commands,
+            outcome.succeeded,
+            given.secrets,
+            len(case.sources),
+            case.publishing,
+            given.publishers,
+        )
         # Plain lines are plain: none starts a command, none holds a line break.
         for line in outcome.stdout.split("\n")[:-1]:
             assert "\r" not in line
@@ -525,13 +637,25 @@ def check_file(
     sources: Sequence[Source],
     problem: str | None,
     pypirc_name: str | None = None,
+    publishing: Publishing | None = None,
+    given: Inputs | None = None,
 ) -> None:
     files = files_under(temp)
     assert succeeded == (problem is None), problem
     if not succeeded:
         assert files == []
         return
-    (path,) = files
+    summaries = [f for f in files if f.name.startswith("summary-") and f.suffix == ".md"]
+    netrcs = [f for f in files if f.name == ".netrc"]
+    assert len(summaries) == 1
+    check_summary(summaries[0], sources, given.secrets if given else [])
+    if given is not None and given.publishers:
+        (netrc_path,) = netrcs
+        assert publishing is not None
+        check_netrc(netrc_path, publishing)
+    else:
+        assert netrcs == []
+    (path,) = sorted(set(files) - set(summaries) - set(netrcs))
     if pypirc_name:
         assert path == temp / "given" / pypirc_name
     else:
@@ -561,7 +685,15 @@ def check_file(
 def test_c_written_faithfully_or_refused(emulator: Any, given: Inputs) -> None:
     with run_case(emulator, given) as case:
         outcome = case.outcome
-        check_file(case.temp, outcome.succeeded, case.sources, case.problem, given.pypirc_name)
+        check_file(
+            case.temp,
+            outcome.succeeded,
+            case.sources,
+            case.problem,
+            given.pypirc_name,
+            case.publishing,
+            given,
+        )
         if not outcome.succeeded:
             (error,) = outcome.issues("error")
             assert not error.message.startswith("The task failed unexpectedly"), error.message
@@ -613,11 +745,11 @@ def test_as_a_process(make_emulator: Any, agent_temp: Path, given: Inputs, succe
     given.secrets = secrets
     env = environment(given, agent_temp, emu.collection_url)
     run = run_task(env)
-    sources, problem = expected_sources(given, emu.packaging_url)
+    sources, problem, publishing = expected(given, emu.packaging_url)
     assert run.returncode == (0 if succeeds else 1), run.stdout
     assert (problem is None) == succeeds
     check_no_secret_in_clear(run.stdout, run.stderr, secrets)
-    check_commands(run.commands, succeeds, secrets, len(sources))
-    check_file(agent_temp, succeeds, sources, problem)
+    check_commands(run.commands, succeeds, secrets, len(sources), publishing, given.publishers)
+    check_file(agent_temp, succeeds, sources, problem, None, publishing, given)
     assert "/tmp/evil" not in run.variables.get("PYPIRC_PATH", "")
     assert run.stderr == ""

@@ -47,9 +47,21 @@ NO_WORDS = {
     "loc.messages.Origin_FeedUrl",
     "loc.messages.Reason_HttpAnswer",
     "loc.messages.Msg_Quoted",
+    "loc.messages.Cmd_Twine",  # commands: the same in every language
+    "loc.messages.Cmd_Uv",
+    "loc.messages.Cmd_UvCheck",
+    "loc.messages.Cmd_Poetry",
 }
 # Words a language uses as they are in English.
-LOANWORDS = {"it-IT": {"loc.messages.Origin_Feed", "loc.messages.Field_Password"}}
+LOANWORDS = {
+    "it-IT": {
+        "loc.messages.Origin_Feed",
+        "loc.messages.Field_Password",
+        "loc.messages.Summary_ColName",
+    },
+    "de-DE": {"loc.messages.Summary_ColName"},
+    "fr-FR": {"loc.messages.Summary_ColSource"},
+}
 
 
 def strings(culture: str) -> dict[str, str]:

@@ -54,6 +54,15 @@ NEUTRAL = (
     re.compile(r"\bHTTP \d{3}\b"),
     re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b"),  # ids
     re.compile(re.escape(os.strerror(errno.ENOENT))),
+    # the task's input names, which messages name as they are (code, like a variable)
+    re.compile(
+        r"\b(?:"
+        + "|".join(
+            item["name"]
+            for item in json.loads((ROOT / "task.json").read_text("utf-8-sig"))["inputs"]
+        )
+        + r")\b"
+    ),
 )
 SERVER_TEXT = "ŝéŕṽîçé ûñåṽåîļåƀļé"  # what the emulator's faults say: a server's own words
 
@@ -102,23 +111,32 @@ class Checker:
         self.runs = 0
         self.found: list[str] = []
 
-    def texts(self, stdout: str) -> Iterator[str]:
-        """What a user reads of a run's output: plain lines, issues and results."""
+    def texts(self, stdout: str) -> Iterator[tuple[str, bool]]:
+        """What a user reads of a run's output: plain lines, issues and results, and the
+        summary on the run's page; each with whether it is one message of the task
+        (a line of the summary is Markdown around messages, names and URLs)."""
         for line in stdout.splitlines():
             command = parse_line(line)
             if command is None:
-                yield line
+                yield line, True
             elif command.command in ("task.logissue", "task.issue", "task.complete"):
                 if command.message:
-                    yield command.message
+                    yield command.message, True
+            elif command.command == "task.uploadsummary":
+                for row in Path(command.message).read_text("utf-8").splitlines():
+                    cells = [c.strip(" #*`") for c in row.strip().strip("|").split("|")]
+                    for cell in cells:
+                        if cell.strip("-: "):
+                            yield cell, False
             else:  # setsecret, setvariable: values, not text; debug is off
                 assert command.command in ("task.setsecret", "task.setvariable"), line
 
     def check(self, label: str, stdout: str, names: tuple[str, ...] = ()) -> None:
         self.runs += 1
-        for text in self.texts(stdout):
+        for text, whole in self.texts(stdout):
             self.lines += 1
-            if not (text.startswith("[") and text.endswith("]")):
+            text = text.strip()  # a line may be indented under the one it belongs to
+            if whole and not (text.startswith("[") and text.endswith("]")):
                 self.found.append(f"{label}: not a message of the task: {text!r}")
             rest = URL.sub(" ", text)
             for name in sorted(names, key=len, reverse=True):  # whole names, not in a word
@@ -238,6 +256,45 @@ def test_no_english_is_left_in_the_pseudo_culture(
     cleanup("cleanup: not a file", {"PYPIRC_PATH": str(tmp_path)})
     cleanup("cleanup: removed", state)
     cleanup("cleanup: gone", state)
+
+    # -- uv, poetry and pip too: the netrc file, the commands, its cleanup ---------------
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine other.example login me password p4ss\n")
+    on = {"INPUT_CONFIGUREPUBLISHERS": "true", "HOME": str(home)}
+    out = run(
+        "publishers",
+        "Succeeded",
+        {**everything, **on},
+        "MyFeed",
+        "My Project",
+        "ProjFeed",
+        "ext",
+        "FedFeed",
+        "uv",
+        "poetry",
+        "pip",
+        "twine",
+        "netrc",
+        "localhost",
+    )
+    written = next(
+        json.loads(c.message)
+        for c in map(parse_line, out.splitlines())
+        if c is not None and c.properties.get("variable") == "TWINEAUTHENTICATE_WRITTEN"
+    )
+    state = {"PYPIRC_PATH": written["path"], "TWINEAUTHENTICATE_WRITTEN": json.dumps(written)}
+    cleanup("cleanup: every file", state)
+    spaced = connection_env(
+        "s-id",
+        "https://upload.example/legacy/",
+        "ext",
+        "UsernamePassword",
+        username="me",
+        password="two words",
+    )
+    unsafe = {"INPUT_PYTHONUPLOADSERVICECONNECTION": "s-id", **spaced, **on}
+    run("netrc value", "Failed", unsafe, "ext", "netrc", "configurePublishers")
     cleanup("cleanup: nothing set", {})
 
     # -- each kind of failure -----------------------------------------------------------
@@ -321,7 +378,13 @@ def test_no_english_is_left_in_the_pseudo_culture(
     run("feed without its project", fail, {"INPUT_ARTIFACTFEED": "ProjFeed"}, *project)
     run("feed with a project", fail, {"INPUT_ARTIFACTFEED": "My Project/MyFeed"}, *project)
     run("feed misspelt", fail, {"INPUT_ARTIFACTFEED": "MyFed"}, "MyFed", "MyFeed")
-    run("project misspelt", fail, {"INPUT_ARTIFACTFEED": "My Projekt/ProjFeed"}, "My Projekt", *project)
+    run(
+        "project misspelt",
+        fail,
+        {"INPUT_ARTIFACTFEED": "My Projekt/ProjFeed"},
+        "My Projekt",
+        *project,
+    )
     identity = ("Project Collection Build Service (contoso)",)
     emu.set_permission("ProjFeed", "none", project="My Project")
     scoped = {"INPUT_ARTIFACTFEED": "My Project/ProjFeed", "SYSTEM_TEAMPROJECT": "Web"}

@@ -39,3 +39,17 @@ def test_the_demo_succeeds() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Demo succeeded" in proc.stdout
     assert "demo-build-token" not in proc.stdout
+
+
+def test_the_publishing_recipes_are_the_tested_ones() -> None:
+    from tests.test_next_steps import RECIPES
+
+    blocks = fenced_blocks("Publishing with uv, poetry, pip, hatch, pdm, flit")
+    for tool, recipe in RECIPES.items():
+        assert recipe.yaml_text.strip() in blocks, tool
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    from tests.nextstep import pins
+
+    for tool, requirements in pins().items():
+        version = requirements[0].partition("==")[2]
+        assert f"| {version} |" in text, tool

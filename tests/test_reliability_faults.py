@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests import conftest
-from tests.helpers import TaskRun, run_task
+from tests.helpers import TaskRun, run_task, summaries_under, without_summaries
 from tests.test_reliability_helpers import (
     Tls,
     assert_failed_cleanly,
@@ -353,4 +353,5 @@ def test_a_failed_run_leaves_an_earlier_file_as_it_was(
     assert len(run.errors) == 1
     assert "PYPIRC_PATH" not in run.variables
     assert first.pypirc.read_bytes() == before
-    assert files_under(agent_temp) == [first.pypirc]
+    assert without_summaries(files_under(agent_temp)) == [first.pypirc]
+    assert len(summaries_under(agent_temp)) == 1  # the first run's

@@ -21,7 +21,7 @@ import pytest
 
 from tests.helpers import ROOT, TaskRun, base_env, connection_env, run_task
 from tests.test_reliability_helpers import assert_failed_cleanly, files_under
-from twineauthenticate import pypirc, task
+from twineauthenticate import _files, pypirc, task
 from twineauthenticate.agent import Agent, Msg
 from twineauthenticate.commands import parse_output
 
@@ -169,7 +169,7 @@ def test_failure_before_the_rename_keeps_the_previous_file(
         **connection(),
     }
     out = io.StringIO()
-    monkeypatch.setattr(pypirc.os, step, fail_on(step))
+    monkeypatch.setattr(_files.os, step, fail_on(step))
     assert task.run(Agent(env, out)) is False
     commands = parse_output(out.getvalue())
     errors = [c.message for c in commands if c.command == "task.logissue"]
@@ -184,7 +184,7 @@ def test_failure_before_the_rename_removes_the_new_folder(
     agent_temp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {"AGENT_TEMPDIRECTORY": str(agent_temp), **connection()}
-    monkeypatch.setattr(pypirc.os, "replace", fail_on("replace"))
+    monkeypatch.setattr(_files.os, "replace", fail_on("replace"))
     out = io.StringIO()
     assert task.run(Agent(env, out)) is False
     assert files_under(agent_temp) == []

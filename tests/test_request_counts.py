@@ -100,6 +100,7 @@ def test_service_connections_only_cost_nothing(make_emulator: Any, agent_temp: P
     assert emu.requests == []
 
 
+@pytest.mark.parametrize("publishers", [False, True], ids=["twine", "configurePublishers"])
 @pytest.mark.parametrize(
     ("mode", "verify", "expected"),
     [
@@ -110,9 +111,16 @@ def test_service_connections_only_cost_nothing(make_emulator: Any, agent_temp: P
     ],
 )
 def test_everything_in_one_step(
-    make_emulator: Any, agent_temp: Path, tls: Tls, mode: str, verify: bool, expected: int
+    make_emulator: Any,
+    agent_temp: Path,
+    tls: Tls,
+    mode: str,
+    verify: bool,
+    expected: int,
+    publishers: bool,
 ) -> None:
-    """Ten feeds, two service connections and a federated feed: the sum, nothing more."""
+    """Ten feeds, two service connections and a federated feed: the sum, nothing more,
+    with configurePublishers too (the netrc file and the summary cost no request)."""
     emu = federation_emulator(make_emulator, tls, mode)
     connections = {
         **connection_env("c-1", "https://upload.pypi.org/legacy/", "pypi", "Token", apitoken="t1"),
@@ -127,7 +135,10 @@ def test_everything_in_one_step(
         **connections,
         **({} if verify else CHECK_OFF),
     )
+    if publishers:
+        env.update(INPUT_CONFIGUREPUBLISHERS="true", HOME=str(agent_temp.parent))
     run = run_task(env)
+    assert ("NETRC" in run.variables) == publishers
     assert run.result == "Succeeded", run.stdout + run.stderr
     assert len(emu.requests) == expected, emu.requests
     assert_has_every_feed(emu, run.pypirc.read_text())

@@ -20,7 +20,9 @@ from tests.helpers import (
     files_under,
     make_wheel,
     run_task,
+    summaries_under,
     twine_upload,
+    without_summaries,
 )
 
 PYPI_TOKEN = "pypi-AgEIcHlwaS5vcmcCJGUwMjQ"
@@ -180,7 +182,7 @@ def test_rerun_in_the_same_job_replaces_the_credentials(
     assert "[MyFeed]" not in text
     assert text.startswith("[distutils]\nindex-servers=pypi extfeed\n\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(files_under(agent_temp)) == 1
+    assert without_summaries(files_under(agent_temp)) == [path]
 
 
 def test_debug_mode_shows_no_secret(make_emulator: Any, agent_temp: Path) -> None:
@@ -330,7 +332,8 @@ def test_failed_run_keeps_an_earlier_file_untouched(make_emulator: Any, agent_te
     assert run.result == "Failed"
     assert "PYPIRC_PATH" not in run.variables
     assert first.pypirc.read_bytes() == before
-    assert len(files_under(agent_temp)) == 1
+    assert without_summaries(files_under(agent_temp)) == [first.pypirc]
+    assert len(summaries_under(agent_temp)) == 1  # the first run's
 
 
 def test_pypirc_path_that_is_a_link_is_refused(agent_temp: Path, tmp_path: Path) -> None:

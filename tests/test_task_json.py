@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TASK: dict[str, Any] = json.loads((ROOT / "task.json").read_text(encoding="utf-8-sig"))
 INPUTS = {item["name"]: item for item in TASK["inputs"]}
 MESSAGE_CALL = re.compile(r"""(?:\bloc|\bTaskError|\bMsg)\(\s*["']([A-Za-z0-9_]+)["']""")
-MESSAGE_LITERAL = re.compile(r"""["']((?:Error|Info|Warn|Reason|Origin|Field|Hint|Msg)_[A-Za-z0-9_]+)["']""")
+MESSAGE_LITERAL = re.compile(
+    r"""["']((?:Error|Info|Warn|Reason|Origin|Field|Hint|Msg|Summary|Cmd)_[A-Za-z0-9_]+)["']"""
+)
 
 
 def load_tool(name: str) -> ModuleType:
@@ -61,7 +63,10 @@ def test_inputs_of_the_contract() -> None:
         "feedUrl",
         "artifactFeed",
         "pythonUploadServiceConnection",
+        "configurePublishers",
     }
+    assert INPUTS["configurePublishers"]["type"] == "boolean"
+    assert INPUTS["configurePublishers"]["defaultValue"] == "false"
     assert INPUTS["workloadIdentityServiceConnection"]["aliases"] == [
         "azureDevOpsServiceConnection"
     ]
@@ -209,3 +214,16 @@ def test_extension_manifest_matches_the_task() -> None:
     assert task_path == "task/TwineAuthenticate"
     assert {"path": task_path} in manifest["files"]
     assert manifest["publisher"] == "twineauthenticate"
+
+
+def test_output_variables_are_the_ones_the_task_sets() -> None:
+    from twineauthenticate import outputs
+
+    names = [item["name"] for item in TASK["outputVariables"]]
+    assert names == [
+        outputs.REPOSITORY_NAME,
+        outputs.UPLOAD_URL,
+        outputs.SIMPLE_URL,
+        outputs.REPOSITORY_NAMES,
+    ]
+    assert all(item["description"] for item in TASK["outputVariables"])

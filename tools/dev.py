@@ -7,8 +7,9 @@ versions pinned, with their hashes, in ``requirements/`` (``demo.txt``: what the
 needs; ``dev.txt``: every development and test tool), then runs the demo or the whole
 test suite inside it. ``test`` also installs ``tfx-cli`` with npm (for the .vsix).
 
-``lock`` refreshes ``requirements/*.txt`` from the ranges in ``pyproject.toml``, with a
-pinned ``uv`` (``LOCK_TOOL``) resolving for every Python from 3.9 on.
+``lock`` refreshes ``requirements/*.txt`` from the ranges in ``pyproject.toml``, and
+``requirements/publishers/<tool>.txt`` from ``tools/publishers.txt``, with a pinned
+``uv`` (``LOCK_TOOL``) resolving for every Python from 3.9 on.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 REQUIREMENTS = ROOT / "requirements"
 # What each set-up installs: the lock file of its extra. dev.txt holds demo.txt's pins.
 LOCKS = {"demo": REQUIREMENTS / "demo.txt", "dev": REQUIREMENTS / "dev.txt"}
+PUBLISHERS = ROOT / "tools" / "publishers.txt"  # the next-step tests' uv, poetry, pip, ...
 LOCK_TOOL = "uv==0.13.9"
 LOCK_PYTHON = "3.9"  # the oldest Python the lock must serve
+PUBLISHERS_PYTHON = "3.10"  # poetry 2.5 needs 3.10: the next-step tests skip an older one
 # pip and npm, quiet about what is no problem of the user's: no version nag, no
 # warning about running as root (CI and containers do), no prompts.
 QUIET_ENV = {
@@ -148,7 +151,29 @@ def lock() -> int:
     run(uv, *common, "--extra", "dev", "--upgrade", "-o", LOCKS["dev"])
     say("Resolving requirements/demo.txt (the same versions as dev.txt)")
     run(uv, *common, "--extra", "demo", "-c", LOCKS["dev"], "-o", LOCKS["demo"])
+    options = common[3:]
+    options[options.index(LOCK_PYTHON)] = PUBLISHERS_PYTHON
+    lock_publishers(uv, options)
     return 0
+
+
+def lock_publishers(uv: Path, options: list[str]) -> None:
+    """requirements/publishers/<tool>.txt: each publisher of tools/publishers.txt (the
+    next-step tests install each in its own venv) with every dependency, hashed."""
+    folder = REQUIREMENTS / "publishers"
+    folder.mkdir(exist_ok=True)
+    for stale in folder.glob("*.txt"):
+        stale.unlink()
+    for line in PUBLISHERS.read_text(encoding="utf-8").splitlines():
+        wanted = line.split("#", 1)[0].split()
+        if not wanted:
+            continue
+        tool = wanted[0].partition("==")[0]
+        say(f"Resolving requirements/publishers/{tool}.txt")
+        source = ROOT / "build" / f"publisher-{tool}.in"
+        source.write_text("\n".join(wanted) + "\n", encoding="utf-8")
+        run(uv, "pip", "compile", source, *options, "-o", folder / f"{tool}.txt")
+        source.unlink()
 
 
 def in_venv(*args: str) -> int:

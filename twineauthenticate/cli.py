@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="variable TwineAuthenticate.Verify=false: do not check the feeds before writing",
     )
+    add(
+        "--configure-publishers",
+        action="store_true",
+        help="input configurePublishers=true: also a netrc file and poetry's variables",
+    )
     add("--debug", action="store_true", help="variable System.Debug=true")
     add("--culture", metavar="CULTURE", help="variable System.Culture, e.g. de-DE")
     return parser
@@ -112,6 +117,8 @@ def environment(args: argparse.Namespace, base: dict[str, str]) -> dict[str, str
         variable("System.Debug", "true")
     if args.no_verify:
         variable("TwineAuthenticate.Verify", "false")
+    if args.configure_publishers:
+        task_input("configurePublishers", "true")
     if args.token is not None:
         env["SYSTEM_ACCESSTOKEN"] = args.token
     task_input("workloadIdentityServiceConnection", args.federated_connection)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import configparser
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._files import FOLDER as FOLDER  # re-exported: the post-job step and the tests use them
+from ._files import file_identity as file_identity
+from ._files import make_private_dirs, private_dir, write_atomic
 from ._messages import Msg
 from ._record import dataclass
 from .agent import Agent
@@ -19,7 +21,6 @@ from .exceptions import TaskError
 from .repository import Repository
 
 FILE_NAME = ".pypirc"
-FOLDER = "twineAuthenticate"
 # The job variable through which a run tells later runs and the post-job step which
 # file it wrote: {"path": ..., "dir": the private folder it made or "", "id": file_identity}.
 STATE_VARIABLE = "TWINEAUTHENTICATE_WRITTEN"
@@ -140,15 +141,6 @@ def plan_target(agent: Agent) -> Target:
     return Target(None, Path(temp) / FOLDER)
 
 
-def file_identity(info: os.stat_result) -> str:
-    """What tells the file the task wrote from any later file at the same path.
-
-    The inode number alone is not enough: a file created after ours was deleted
-    may get the same one.
-    """
-    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
-
-
 def earlier_record(agent: Agent) -> dict[str, str]:
     """What a run of this job recorded in ``STATE_VARIABLE`` (empty when nothing)."""
     raw = agent.get_variable(STATE_VARIABLE)
@@ -168,43 +160,6 @@ class Written:
     identity: str  # file_identity() of the file written
 
 
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def _random_name(length: int) -> str:
-    """``length`` characters of ``_ALPHABET`` drawn uniformly from the OS's CSPRNG, as
-    ``secrets.choice`` draws them (``secrets`` itself is slow to import)."""
-    limit = 256 - 256 % len(_ALPHABET)  # bytes at or above it would bias the choice
-    chars: list[str] = []
-    while len(chars) < length:
-        chars += (_ALPHABET[b % len(_ALPHABET)] for b in os.urandom(length) if b < limit)
-    return "".join(chars[:length])
-
-
-def _make_private_dirs(path: Path) -> None:
-    """Create ``path`` and its missing parents, each 0700 (a umask only removes bits),
-    so that no folder the task creates on the way is writable by others."""
-    missing: list[Path] = []
-    while not path.exists() and not path.is_symlink() and path != path.parent:
-        missing.append(path)
-        path = path.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-
-
-def _private_dir(base: Path) -> Path:
-    _make_private_dirs(base)
-    for _ in range(100):
-        candidate = base / _random_name(6)
-        try:
-            candidate.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(candidate, 0o700)  # whatever the umask
-        return candidate
-    raise TaskError("Error_WriteFailed", base, Msg("Reason_NoFreeFolder"))
-
-
 def write(target: Target, text: str, repositories: Sequence[Repository]) -> Written:
     """Write ``text`` atomically with mode 0600 and check it reads back as meant.
 
@@ -214,51 +169,33 @@ def write(target: Target, text: str, repositories: Sequence[Repository]) -> Writ
     at the destination is left as it was.
     """
     created: Path | None = None
-    tmp: Path | None = None
     where = target.explicit or target.base or Path(FILE_NAME)
     done = False
     try:
         if target.explicit is None:
             assert target.base is not None
-            created = _private_dir(target.base)
+            created = private_dir(target.base)
             path = created / FILE_NAME
         else:
             path = target.explicit
             if not path.parent.exists():
-                _make_private_dirs(path.parent)
+                make_private_dirs(path.parent)
                 created = path.parent
         where = path
-        tmp = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"  # secrets.token_hex(6)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(tmp, flags, 0o600)
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # whatever the umask
-            # No fsync: a per-job temporary file need not survive a crash of the
-            # machine, and the rename alone keeps readers from a half-written one.
-            data = memoryview(text.encode("utf-8"))
-            while data:
-                data = data[os.write(fd, data) :]
-        finally:
-            os.close(fd)
-        problem = read_back_problem(tmp, repositories)
-        if problem:
-            raise TaskError("Error_ReadBack", problem)
-        if path.is_symlink():
-            raise TaskError("Error_PypircIsLink", path)
-        os.replace(tmp, path)  # never follows a link at the destination
-        tmp = None
-        info = path.lstat()
+
+        def check(tmp: Path) -> None:
+            problem = read_back_problem(tmp, repositories)
+            if problem:
+                raise TaskError("Error_ReadBack", problem)
+
+        identity = write_atomic(
+            path, text.encode("utf-8"), check, TaskError("Error_PypircIsLink", path)
+        )
         done = True
-        return Written(path, created, file_identity(info))
+        return Written(path, created, identity)
     except OSError as exc:
         raise TaskError("Error_WriteFailed", where, exc.strerror or str(exc)) from None
     finally:
-        if tmp is not None:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
         if not done and created is not None:
             try:
                 created.rmdir()

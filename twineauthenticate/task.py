@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import pypirc
+from . import publishers, pypirc
 from ._messages import Msg
 from .agent import Agent
 from .connections import connection_repository, connection_secrets
@@ -80,11 +80,15 @@ def run(agent: Agent) -> bool:
         target = pypirc.plan_target(agent)
         repositories = collect(agent)
         pypirc.check_repositories(repositories)
+        prepared = publishers.prepare(agent, repositories, target.explicit is None)
         written = pypirc.write(target, pypirc.render(repositories), repositories)
-        agent.set_variable("PYPIRC_PATH", str(written.path))
         folder = str(written.created_dir or "") or _folder_of_earlier_run(agent, str(written.path))
+        files = publishers.write(agent, prepared, written, folder)
+        agent.set_variable("PYPIRC_PATH", str(written.path))
         state = {"path": str(written.path), "dir": folder, "id": written.identity}
+        state.update(publishers.record(files))
         agent.set_variable(pypirc.STATE_VARIABLE, json.dumps(state))
+        publishers.announce(agent, prepared, files)
         for repo in repositories:
             agent.info(agent.loc("Info_Repository", repo.name, repo.origin, repo.name))
         if not repositories:
