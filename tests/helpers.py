@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -12,10 +13,24 @@ import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from twineauthenticate.commands import Command, parse_line, parse_output
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_tool(name: str) -> ModuleType:
+    """The module ``tools/<name>.py``, loaded once (registered, as dataclasses need)."""
+    key = f"tools_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def base_env(**extra: str) -> dict[str, str]:

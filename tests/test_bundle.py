@@ -4,7 +4,6 @@ dependencies, bytecode with --compile, the .vsix, and the icon."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import struct
 import subprocess
@@ -12,12 +11,12 @@ import sys
 import zipfile
 from email.parser import HeaderParser
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from tests.agent_harness import build_bundle
 from tests.harness_fixtures import task_bundle_fixture  # noqa: F401 (fixture)
+from tests.helpers import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDORED = {"requests", "urllib3", "idna", "certifi", "charset_normalizer"}
@@ -40,15 +39,6 @@ TFX = ROOT / "node_modules" / ".bin" / "tfx"
 def files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
-
-def load_tool(name: str) -> ModuleType:
-    """A module of tools/ (registered, as dataclasses need)."""
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 CULTURES: tuple[str, ...] = load_tool("localize").CULTURES

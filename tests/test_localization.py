@@ -4,13 +4,11 @@ System.Culture as the task library chooses, and what a failing run shows in each
 from __future__ import annotations
 
 import ast
-import importlib.util
 import io
 import json
 import re
 import shutil
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,18 +19,9 @@ from tests.harness_fixtures import (  # noqa: F401 (fixtures)
     task_bundle_fixture,
     task_dir_fixture,
 )
-from tests.helpers import ROOT, base_env, run_task
+from tests.helpers import ROOT, base_env, load_tool, run_task
 from twineauthenticate._messages import load_messages
 from twineauthenticate.agent import Agent, Msg
-
-
-def load_tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 localize = load_tool("localize")
 CULTURES: tuple[str, ...] = localize.CULTURES

@@ -12,7 +12,6 @@ of logging commands, is text the task did not take from its messages.
 from __future__ import annotations
 
 import errno
-import importlib.util
 import json
 import os
 import re
@@ -21,7 +20,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -33,7 +31,15 @@ from tests.harness_fixtures import (  # noqa: F401 (fixtures)
     task_bundle_fixture,
     task_dir_fixture,
 )
-from tests.helpers import ROOT, Tls, base_env, build_token_env, connection_env, make_tls
+from tests.helpers import (
+    ROOT,
+    Tls,
+    base_env,
+    build_token_env,
+    connection_env,
+    load_tool,
+    make_tls,
+)
 from tests.test_agent_launcher import fake_python
 from tests.test_federation import (
     CLIENT_ID,
@@ -66,13 +72,6 @@ NEUTRAL = (
 )
 SERVER_TEXT = "ŝéŕṽîçé ûñåṽåîļåƀļé"  # what the emulator's faults say: a server's own words
 
-
-def load_tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 localize = load_tool("localize")

@@ -3,18 +3,18 @@ used by the code defined, localized strings up to date, the extension manifest i
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
 import pytest
+
+from tests.helpers import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK: dict[str, Any] = json.loads((ROOT / "task.json").read_text(encoding="utf-8-sig"))
@@ -24,13 +24,6 @@ MESSAGE_LITERAL = re.compile(
     r"""["']((?:Error|Info|Warn|Reason|Origin|Field|Hint|Msg|Summary|Cmd)_[A-Za-z0-9_]+)["']"""
 )
 
-
-def load_tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def task_sources() -> list[Path]:
