@@ -71,7 +71,14 @@ NO_CHECK = Variant(
     {"TWINEAUTHENTICATE_VERIFY": "false"},
     check=False,
 )
+PUBLISHERS = Variant(
+    "publishers",
+    ", configurePublishers on (netrc file, poetry's variables)",
+    {"INPUT_CONFIGUREPUBLISHERS": "true"},
+)
 VARIANTS: dict[str, tuple[Variant, ...]] = {key: (NO_CHECK,) for key in CHECKED}
+VARIANTS["services-feed"] += (PUBLISHERS,)
+VARIANTS["connection"] = (PUBLISHERS,)
 
 
 @dataclass(frozen=True)
