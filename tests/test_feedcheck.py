@@ -36,6 +36,7 @@ from tests.helpers import (
     run_task,
     twine_upload,
 )
+from tests.test_agent_emulator import job_for
 from tests.test_federation import CLIENT_ID, CONNECTION, federated_url, wif_env
 from twineauthenticate.emulator import Feed
 
@@ -45,15 +46,6 @@ ROLE = "To upload, that identity needs the role Feed Publisher (Contributor) on 
 WHERE = "add it in the feed's Settings > Permissions."
 IDENTITY = "'Project Collection Build Service (contoso)', the identity this job runs as"
 SCOPE_SETTING = "'Limit job authorization scope to current project'"
-
-
-def job_for(agent_job: MakeJob, emu: Any, **options: Any) -> AgentJob:
-    return agent_job(
-        collection_uri=emu.collection_url,
-        server_type="Hosted" if emu.mode == "services" else None,
-        access_token=BUILD_TOKEN,
-        **options,
-    )
 
 
 def failed_in_the_agent(job: AgentJob, result: TaskResult) -> str:
